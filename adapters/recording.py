@@ -1,0 +1,202 @@
+"""Reading and writing recording files: JSON Lines, gzip when compressed, validated line by line."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from flow.observations import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    FormatError,
+    Observation,
+    RecordingHeader,
+    encode_header,
+    encode_observation,
+    parse_header,
+    parse_observation,
+)
+
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_PROBLEMS_KEPT = 20
+
+
+class RecordingError(Exception):
+    """A recording that cannot be read, or a bad line in strict mode; the message names file and line."""
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"flowscope {version('flowscope')}"
+    except PackageNotFoundError:
+        return "flowscope (source)"
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a file for reading, decompressing it when it starts with the gzip magic bytes."""
+    raw = path.open("rb")
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class RecordingReader:
+    """Streams the observations of one recording, line by line, without loading the file.
+
+    Lenient (the default): a bad line is skipped, counted and described in :attr:`problems`.
+    Strict: the first bad line raises :class:`RecordingError`. Either way the message reads
+    ``FILE:LINE: what is wrong``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, strict: bool = False) -> None:
+        self.path = Path(path)
+        self.strict = strict
+        self.skipped = 0
+        self.problems: list[str] = []
+        self.lines_read = 0
+        try:
+            self._file = open_binary(self.path)
+        except FileNotFoundError:
+            raise RecordingError(f"{self.path}: no such file") from None
+        except IsADirectoryError:
+            raise RecordingError(f"{self.path}: is a directory, not a recording") from None
+        except OSError as error:
+            raise RecordingError(f"{self.path}: cannot be read ({error.strerror or error})") from None
+        first = self._readline()
+        if first is None or not first.strip():
+            self._file.close()
+            raise RecordingError(f"{self.path}:1: empty file, not a flowscope recording")
+        try:
+            self.header = parse_header(first)
+        except FormatError as error:
+            self._file.close()
+            raise RecordingError(f"{self.path}:1: {error}") from None
+
+    def _readline(self) -> bytes | None:
+        try:
+            line = self._file.readline()
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            raise _Truncated(str(error)) from None
+        if not line:
+            return None
+        self.lines_read += 1
+        return line
+
+    def _problem(self, line_number: int, what: str) -> None:
+        message = f"{self.path}:{line_number}: {what}"
+        if self.strict:
+            self.close()
+            raise RecordingError(message)
+        self.skipped += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(message)
+
+    def __iter__(self) -> Iterator[Observation]:
+        try:
+            while True:
+                try:
+                    line = self._readline()
+                except _Truncated:
+                    self._problem(
+                        self.lines_read + 1,
+                        "the compressed file is truncated here: the lines before it were read",
+                    )
+                    return
+                if line is None:
+                    return
+                if not line.endswith(b"\n") and line.strip():
+                    # A writer killed mid-line leaves a partial last line; it is not an observation.
+                    try:
+                        obs = parse_observation(line)
+                    except FormatError:
+                        self._problem(self.lines_read, "incomplete last line (the writer stopped mid-line)")
+                        return
+                    yield obs
+                    return
+                if not line.strip():
+                    continue
+                try:
+                    yield parse_observation(line)
+                except FormatError as error:
+                    self._problem(self.lines_read, str(error))
+        finally:
+            self.close()
+
+    def summary(self) -> str | None:
+        """One sentence about skipped lines, for the end of a lenient read; None when nothing was skipped."""
+        if not self.skipped:
+            return None
+        lines = "line" if self.skipped == 1 else "lines"
+        return f"{self.path}: skipped {self.skipped} bad {lines} (first: {self.problems[0]})"
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Truncated(Exception):
+    pass
+
+
+class RecordingWriter:
+    """Writes a recording: header first, then one observation per line; gzip when the name ends in .gz.
+
+    The file is created readable by its owner only: a recording is data that left the cluster.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        source: dict[str, Any],
+        *,
+        compress: bool | None = None,
+        mode: Literal["w", "x"] = "w",
+        created: str | None = None,
+        app: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if mode == "x" else os.O_TRUNC)
+        fd = os.open(self.path, flags, 0o600)
+        raw = os.fdopen(fd, "wb")
+        compress = self.path.suffix == ".gz" if compress is None else compress
+        self._raw = raw
+        self._file: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw  # type: ignore[assignment]
+        header = RecordingHeader(
+            format=FORMAT_NAME,
+            version=FORMAT_VERSION,
+            created=created or iso_utc(datetime.now(UTC)),
+            source=source,
+            app=app or app_version(),
+        )
+        self._file.write(encode_header(header) + b"\n")
+        self.bytes_written = 0
+
+    def write(self, obs: Observation) -> None:
+        line = encode_observation(obs) + b"\n"
+        self._file.write(line)
+        self.bytes_written += len(line)
+
+    def flush(self) -> None:
+        self._file.flush()
+        self._raw.flush()
+
+    def close(self) -> None:
+        if self._file is not self._raw:
+            self._file.close()
+        self._raw.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

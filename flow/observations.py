@@ -1,0 +1,310 @@
+"""Observations: what a source saw at one instant. They are also the lines of a recording.
+
+Every observation carries ``t``, integer UTC milliseconds. A recording is a header line followed by one
+observation per line (JSON Lines), in time order. Offsets are arrays indexed by partition number, so a
+topic's state folds without per-partition Python loops; they are tuples in memory because the model
+keeps windows of them, and the garbage collector stops tracking tuples of plain numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+FORMAT_NAME = "flowscope-recording"
+FORMAT_VERSION = 1
+SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
+
+
+class _Model(BaseModel):
+    # Unknown fields are ignored so a recording written by a newer 1.x flowscope still replays here;
+    # incompatible changes bump FORMAT_VERSION instead.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Blob(_Model):
+    """Bytes that are not valid UTF-8, kept exactly (base64) so nothing is lost on the way to the screen."""
+
+    b64: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Blob:
+        return cls(b64=base64.b64encode(data).decode("ascii"))
+
+    def to_bytes(self) -> bytes:
+        return base64.b64decode(self.b64, validate=False)
+
+
+Payload = str | Blob
+"""A key, header value or value: text when it decodes as UTF-8, otherwise a :class:`Blob`."""
+
+
+def payload_from_bytes(data: bytes | None, limit: int | None = None) -> Payload | None:
+    """Turn raw Kafka bytes into a payload, cut to ``limit`` bytes when a limit is given."""
+    if data is None:
+        return None
+    if limit is not None and len(data) > limit:
+        data = data[:limit]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as cut:
+            # The cut may split a multi-byte character; drop the partial tail rather than call it binary.
+            if cut.start >= len(data) - 3:
+                try:
+                    return data[: cut.start].decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+            return Blob.from_bytes(data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Blob.from_bytes(data)
+
+
+class _Observation(_Model):
+    t: int = Field(ge=0, description="UTC milliseconds")
+
+
+class Broker(_Model):
+    id: int
+    host: str
+    port: int
+    rack: str | None = None
+
+
+class ClusterObs(_Observation):
+    kind: Literal["cluster"] = "cluster"
+    cluster_id: str | None = None
+    brokers: tuple[Broker, ...] = ()
+    controller_id: int | None = None
+
+
+class TopicInfo(_Model):
+    name: str
+    partitions: int = Field(ge=0)
+    internal: bool = False
+
+
+class TopicsObs(_Observation):
+    """The full topic list: a topic missing from it no longer exists."""
+
+    kind: Literal["topics"] = "topics"
+    topics: tuple[TopicInfo, ...]
+
+
+class EndOffsetsObs(_Observation):
+    """Log-end offsets of one or more topics, one list per topic indexed by partition."""
+
+    kind: Literal["end_offsets"] = "end_offsets"
+    offsets: dict[str, tuple[int, ...]]
+
+
+class Member(_Model):
+    member_id: str
+    client_id: str = ""
+    host: str = ""
+    assigned: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+    subscribed: tuple[str, ...] = ()
+
+
+class GroupObs(_Observation):
+    """One consumer group as described by the broker; state ``Dead`` means it is gone."""
+
+    kind: Literal["group"] = "group"
+    group: str
+    state: str
+    protocol: str = "classic"
+    protocol_type: str = "consumer"
+    assignor: str = ""
+    members: tuple[Member, ...] = ()
+
+
+class CommitsObs(_Observation):
+    """Committed offsets of one group, per topic indexed by partition (``null``: nothing committed)."""
+
+    kind: Literal["commits"] = "commits"
+    group: str
+    offsets: dict[str, tuple[int | None, ...]]
+
+
+class ProducerState(_Model):
+    producer_id: int
+    epoch: int = -1
+    last_sequence: int = -1
+    last_timestamp: int = -1
+    txn_start_offset: int = -1
+
+
+class ProducersObs(_Observation):
+    """Active idempotent or transactional producers per partition of one topic (DescribeProducers)."""
+
+    kind: Literal["producers"] = "producers"
+    topic: str
+    partitions: dict[int, list[ProducerState]]
+    transactional_ids: dict[int, str] = Field(default_factory=dict)
+
+
+class RecordObs(_Observation):
+    """One sampled record. ``value`` is absent when payloads were not kept; ``size`` is the full size."""
+
+    kind: Literal["record"] = "record"
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int | None = None
+    key: Payload | None = None
+    headers: tuple[tuple[str, Payload | None], ...] = ()
+    size: int = 0
+    value: Payload | None = None
+    producer_id: int | None = None
+
+
+SourceState = Literal["connected", "reconnecting", "lost"]
+
+
+class StatusObs(_Observation):
+    kind: Literal["status"] = "status"
+    state: SourceState
+    detail: str = ""
+    attempt: int = 0
+
+
+class NoteObs(_Observation):
+    """A caption for talks, shown while it is current (until the next note or ``duration_ms``)."""
+
+    kind: Literal["note"] = "note"
+    text: str
+    duration_ms: int | None = None
+
+
+Observation = Annotated[
+    ClusterObs
+    | TopicsObs
+    | EndOffsetsObs
+    | GroupObs
+    | CommitsObs
+    | ProducersObs
+    | RecordObs
+    | StatusObs
+    | NoteObs,
+    Field(discriminator="kind"),
+]
+
+OBSERVATION_KINDS: tuple[str, ...] = (
+    "cluster",
+    "topics",
+    "end_offsets",
+    "group",
+    "commits",
+    "producers",
+    "record",
+    "status",
+    "note",
+)
+
+
+class RecordingHeader(_Model):
+    format: Literal["flowscope-recording"]
+    version: int
+    created: str = ""
+    source: dict[str, Any] = Field(default_factory=dict)
+    app: str = ""
+
+
+_observation_adapter: TypeAdapter[Observation] = TypeAdapter(Observation)
+_header_adapter: TypeAdapter[RecordingHeader] = TypeAdapter(RecordingHeader)
+
+
+class FormatError(ValueError):
+    """A line that is not a valid observation or header; the message says what is wrong in plain words."""
+
+
+def parse_observation(line: bytes | str) -> Observation:
+    """Validate one JSON line as an observation."""
+    try:
+        return _observation_adapter.validate_json(line)
+    except ValidationError as error:
+        raise FormatError(describe_validation_error(error)) from None
+
+
+def encode_observation(obs: Observation) -> bytes:
+    """One observation as a compact JSON line (no newline), defaults left out.
+
+    A lone surrogate is not text and JSON parsers refuse it, so it becomes U+FFFD: the line stays readable.
+    """
+    fields = obs.model_dump(mode="json", exclude_defaults=True)
+    text = json.dumps({"t": obs.t, "kind": obs.kind, **fields}, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
+def encode_header(header: RecordingHeader) -> bytes:
+    return header.model_dump_json().encode("utf-8")
+
+
+def parse_header(line: bytes | str) -> RecordingHeader:
+    """Validate the first line of a recording, refusing format versions this build cannot read."""
+    try:
+        header = _header_adapter.validate_json(line)
+    except ValidationError as error:
+        raise FormatError(
+            "not a flowscope recording: the first line must be a header like "
+            '{"format": "flowscope-recording", "version": 1, ...} (' + describe_validation_error(error) + ")"
+        ) from None
+    if header.version not in SUPPORTED_VERSIONS:
+        supported = ", ".join(str(v) for v in SUPPORTED_VERSIONS)
+        advice = "; upgrade flowscope to replay it" if header.version > max(SUPPORTED_VERSIONS) else ""
+        raise FormatError(
+            f"recording format version {header.version} is not supported by this flowscope "
+            f"(it reads version {supported}){advice}"
+        )
+    return header
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn pydantic's error list into one sentence: where in the line, what is wrong, what was found."""
+    parts: list[str] = []
+    for item in error.errors(include_url=False)[:3]:
+        kind = item["type"]
+        loc = _format_location(item["loc"])
+        if kind == "json_invalid":
+            parts.append(f"not valid JSON ({item['ctx'].get('error', item['msg'])})")
+        elif kind == "union_tag_invalid":
+            found = item["ctx"].get("tag")
+            parts.append(f"unknown observation kind {found!r} (known: {', '.join(OBSERVATION_KINDS)})")
+        elif kind == "union_tag_not_found":
+            parts.append('missing "kind" (one of: ' + ", ".join(OBSERVATION_KINDS) + ")")
+        elif kind == "missing":
+            parts.append(f"missing field {loc}")
+        elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
+            parts.append(f"expected a JSON object{' at ' + loc if loc else ''}")
+        else:
+            found = _preview(item.get("input"))
+            where = f"field {loc}: " if loc else ""
+            parts.append(f"{where}{item['msg'].rstrip('.').lower()} (found {found})")
+    more = len(error.errors()) - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    # The first element of a discriminated union error is the tag itself; it is noise to a reader.
+    path = list(loc[1:]) if loc and loc[0] in OBSERVATION_KINDS else list(loc)
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
