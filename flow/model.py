@@ -1,0 +1,592 @@
+"""The FlowModel folds observations into bounded state and renders immutable snapshots.
+
+Folding is the hot path (every line of a recording passes through it), so it only stores references
+and list sums; everything derived (lag, lag status, classification, services, findings) is computed in
+:meth:`FlowModel.snapshot`. Memory stays bounded: histories are windowed, rings are capped, and
+anything not seen for ``retention_ms`` is forgotten.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flow.classify import classify_topic, find_findings
+from flow.lag import lag_seconds, partition_status, worst
+from flow.naming import group_service, source_service
+from flow.observations import (
+    ClusterObs,
+    CommitsObs,
+    EndOffsetsObs,
+    GroupObs,
+    Member,
+    NoteObs,
+    Observation,
+    ProducersObs,
+    ProducerState,
+    RecordObs,
+    StatusObs,
+    TopicsObs,
+)
+from flow.snapshot import (
+    UNKNOWN_WRITER,
+    ClusterView,
+    Edge,
+    FlowSnapshot,
+    GroupView,
+    LagStatus,
+    MemberView,
+    PartitionLag,
+    ProducerRate,
+    ServiceView,
+    StatusView,
+    TopicView,
+)
+
+PRODUCER_HEADERS = ("ce_source", "ce-source", "source", "producer", "service", "app")
+TYPE_HEADERS = ("ce_type", "ce-type", "type", "event_type", "eventType", "message_type", "messageType")
+UNNAMED_PRODUCER = "producer-id {}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    rate_window_ms: int = 60_000
+    """Rates are offset deltas over this window."""
+    retention_ms: int = 600_000
+    """Groups, writers and producer ids not seen for this long are forgotten."""
+    lag_window: int = 10
+    """Commit samples per partition that the lag status looks at (Burrow's window)."""
+    records_per_topic: int = 16
+    value_chars: int = 4096
+    """Longer sampled values are cut to this many characters; ``size`` keeps the full size."""
+    types_per_topic: int = 16
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    producer_headers: tuple[str, ...] = PRODUCER_HEADERS
+    type_headers: tuple[str, ...] = TYPE_HEADERS
+
+
+Entries = deque[tuple[int, dict[Any, Any]]]
+"""(t, observation payload) pairs, oldest first: the fold keeps references, the snapshot derives."""
+
+
+class _Topic:
+    __slots__ = (
+        "internal",
+        "last_seen",
+        "name",
+        "partitions",
+        "producer_states",
+        "producers",
+        "record_writers",
+        "records",
+        "types",
+        "writers",
+    )
+
+    def __init__(self, name: str, records_per_topic: int) -> None:
+        self.name = name
+        self.partitions = 0
+        self.internal = False
+        self.last_seen = 0
+        self.records: deque[RecordObs] = deque(maxlen=records_per_topic)
+        # Writer name of each record in ``records`` (None when the record names none), same order.
+        self.record_writers: deque[str | None] = deque(maxlen=records_per_topic)
+        self.types: dict[str, int] = {}
+        self.writers: dict[str, int] = {}
+        # (t, {producer id: (records written so far, last write time)}) per producers observation.
+        self.producers: deque[tuple[int, dict[int, tuple[int, int]]]] = deque()
+        self.producer_states: dict[int, list[ProducerState]] = {}
+
+
+class _Group:
+    __slots__ = ("history", "id", "last_seen", "members", "protocol", "state")
+
+    def __init__(self, group_id: str) -> None:
+        self.id = group_id
+        self.state = "Unknown"
+        self.protocol = "classic"
+        self.members: tuple[Member, ...] = ()
+        self.last_seen = 0
+        # Each entry is a whole commits observation: the newest says which topics the group has offsets for.
+        self.history: deque[tuple[int, dict[str, tuple[int | None, ...]]]] = deque()
+
+
+class FlowModel:
+    """Folds one observation stream; :meth:`snapshot` says what the flow looks like now."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        self.config = config or ModelConfig()
+        self._dispatch: dict[type[Any], Callable[[Any], None]] = {
+            EndOffsetsObs: self._on_end_offsets,
+            CommitsObs: self._on_commits,
+            RecordObs: self._on_record,
+            ProducersObs: self._on_producers,
+            GroupObs: self._on_group,
+            TopicsObs: self._on_topics,
+            ClusterObs: self._on_cluster,
+            StatusObs: self._on_status,
+            NoteObs: self._on_note,
+        }
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything, as if no observation had been seen (used by seek and loop)."""
+        self._now = 0
+        self._started: int | None = None
+        self._count = 0
+        self._topics: dict[str, _Topic] = {}
+        self._groups: dict[str, _Group] = {}
+        self._ends: deque[tuple[int, dict[str, tuple[int, ...]]]] = deque()
+        self._end_latest: dict[str, tuple[int, ...]] = {}
+        self._end_seen: dict[str, int] = {}
+        self._pid_names: dict[int, tuple[str, int]] = {}
+        self._cluster: ClusterView | None = None
+        self._status: StatusView | None = None
+        self._note: NoteObs | None = None
+        self._next_sweep = 0
+        self._listed_at: int | None = None
+        self._dead: set[str] = set()
+
+    @property
+    def now(self) -> int:
+        return self._now
+
+    @property
+    def observations(self) -> int:
+        return self._count
+
+    def apply(self, obs: Observation) -> None:
+        t = obs.t
+        if t > self._now:
+            self._end_step()
+            self._now = t
+            if self._started is None:
+                self._started = t
+            if t >= self._next_sweep:
+                self._sweep()
+        elif self._started is None:
+            self._started = t
+        self._count += 1
+        self._dispatch[type(obs)](obs)
+
+    def apply_all(self, observations: Iterable[Observation]) -> None:
+        for obs in observations:
+            self.apply(obs)
+
+    def footprint(self) -> dict[str, int]:
+        """How much the model holds, by kind: what the boundedness tests and benchmarks watch."""
+        topics = self._topics.values()
+        return {
+            "topics": len(self._topics),
+            "groups": len(self._groups),
+            "end_samples": len(self._ends),
+            "end_latest": len(self._end_latest),
+            "commit_samples": sum(len(group.history) for group in self._groups.values()),
+            "producer_samples": sum(len(topic.producers) for topic in topics),
+            "records": sum(len(topic.records) for topic in topics),
+            "record_types": sum(len(topic.types) for topic in topics),
+            "writers": sum(len(topic.writers) for topic in topics),
+            "producer_names": len(self._pid_names),
+        }
+
+    # -- folding: store references, trim windows, nothing per partition --------------------------------
+
+    def _topic(self, name: str) -> _Topic:
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = self._topics[name] = _Topic(name, self.config.records_per_topic)
+        return topic
+
+    def _trim(self, entries: Entries, t: int, keep: int) -> None:
+        """Drop entries older than the rate window, but keep ``keep`` for the lag window's look-ups."""
+        horizon = t - self.config.rate_window_ms
+        while len(entries) > keep and entries[1][0] <= horizon:
+            entries.popleft()
+
+    def _on_end_offsets(self, obs: EndOffsetsObs) -> None:
+        t, offsets = obs.t, obs.offsets
+        for name in offsets.keys() - self._topics.keys():
+            self._topic(name)
+        self._end_latest.update(offsets)
+        self._end_seen.update(dict.fromkeys(offsets, t))
+        self._ends.append((t, offsets))
+        self._trim(self._ends, t, self.config.lag_window + 1)
+
+    def _on_commits(self, obs: CommitsObs) -> None:
+        group = self._groups.get(obs.group)
+        if group is None:
+            group = self._groups[obs.group] = _Group(obs.group)
+        group.last_seen = obs.t
+        group.history.append((obs.t, obs.offsets))
+        self._trim(group.history, obs.t, self.config.lag_window)
+
+    def _on_record(self, obs: RecordObs) -> None:
+        config = self.config
+        topic = self._topic(obs.topic)
+        t = obs.t
+        topic.last_seen = t
+        writer: str | None = None
+        for key, value in obs.headers:
+            if isinstance(value, str):
+                if writer is None and key in config.producer_headers:
+                    writer = source_service(value, config.aliases)
+                elif key in config.type_headers:
+                    types = topic.types
+                    if value not in types and len(types) >= config.types_per_topic:
+                        del types[min(types, key=types.__getitem__)]
+                    types[value] = t
+        if writer is not None:
+            topic.writers[writer] = t
+            if obs.producer_id is not None:
+                self._pid_names[obs.producer_id] = (writer, t)
+        if isinstance(obs.value, str) and len(obs.value) > config.value_chars:
+            obs = obs.model_copy(update={"value": obs.value[: config.value_chars]})
+        topic.records.append(obs)
+        topic.record_writers.append(writer)
+
+    def _on_producers(self, obs: ProducersObs) -> None:
+        topic = self._topic(obs.topic)
+        topic.last_seen = obs.t
+        written: dict[int, tuple[int, int]] = {}
+        for states in obs.partitions.values():
+            for state in states:
+                if state.last_sequence >= 0:  # sequences count records per partition, from 0
+                    pid = state.producer_id
+                    total, last = written.get(pid, (0, -1))
+                    written[pid] = (total + state.last_sequence + 1, max(last, state.last_timestamp))
+        topic.producers.append((obs.t, written))
+        topic.producer_states = obs.partitions
+        self._trim(topic.producers, obs.t, 2)
+        for pid, transactional_id in obs.transactional_ids.items():
+            self._pid_names[pid] = (source_service(transactional_id, self.config.aliases), obs.t)
+
+    def _on_group(self, obs: GroupObs) -> None:
+        group = self._groups.get(obs.group)
+        if group is None:
+            group = self._groups[obs.group] = _Group(obs.group)
+        group.last_seen = obs.t
+        group.state = obs.state
+        group.protocol = obs.protocol
+        group.members = obs.members
+        if obs.state == "Dead":
+            self._dead.add(obs.group)
+
+    def _on_topics(self, obs: TopicsObs) -> None:
+        t = obs.t
+        for info in obs.topics:
+            topic = self._topic(info.name)
+            topic.partitions = info.partitions
+            topic.internal = info.internal
+            topic.last_seen = t
+        self._listed_at = t
+
+    def _end_step(self) -> None:
+        """Apply what an instant's observations decided together, once the instant is complete.
+
+        A topic list leaves out deleted topics, and a Dead group is gone; acting on them at the end of
+        the instant, rather than on arrival, keeps the result independent of the order within it.
+        """
+        if self._listed_at is not None:
+            listed_at, self._listed_at = self._listed_at, None
+            for name in [name for name in self._topics if self._last_seen(name) < listed_at]:
+                self._forget_topic(name)
+        if self._dead:
+            for group_id in self._dead:
+                self._groups.pop(group_id, None)
+            self._dead.clear()
+
+    def _on_cluster(self, obs: ClusterObs) -> None:
+        self._cluster = ClusterView(obs.cluster_id, obs.brokers, obs.controller_id)
+
+    def _on_status(self, obs: StatusObs) -> None:
+        since = obs.t
+        if self._status is not None and self._status.state == obs.state:
+            since = self._status.since
+        self._status = StatusView(obs.state, obs.detail, obs.attempt, since)
+
+    def _on_note(self, obs: NoteObs) -> None:
+        self._note = obs
+
+    def _last_seen(self, name: str) -> int:
+        return max(self._topics[name].last_seen, self._end_seen.get(name, 0))
+
+    def _forget_topic(self, name: str) -> None:
+        del self._topics[name]
+        self._end_latest.pop(name, None)
+        self._end_seen.pop(name, None)
+
+    def _sweep(self) -> None:
+        """Forget what has not been seen within the retention period; runs a few times per period."""
+        retention = self.config.retention_ms
+        self._next_sweep = self._now + max(retention // 8, 1)
+        horizon = self._now - retention
+        if horizon <= 0:
+            return
+        for name in [name for name in self._topics if self._last_seen(name) < horizon]:
+            self._forget_topic(name)
+        for group_id in [gid for gid, group in self._groups.items() if group.last_seen < horizon]:
+            del self._groups[group_id]
+        for pid in [pid for pid, (_, seen) in self._pid_names.items() if seen < horizon]:
+            del self._pid_names[pid]
+        for topic in self._topics.values():
+            for writer in [w for w, seen in topic.writers.items() if seen < horizon]:
+                del topic.writers[writer]
+            for record_type in [k for k, seen in topic.types.items() if seen < horizon]:
+                del topic.types[record_type]
+            if topic.producers and topic.producers[-1][0] < horizon:
+                topic.producers.clear()
+
+    # -- snapshot: everything derived happens here ---------------------------------------------------
+
+    def snapshot(self) -> FlowSnapshot:
+        self._end_step()
+        now = self._now
+        horizon = now - self.config.rate_window_ms
+        end_base = _first_in_window(self._ends, horizon)
+        end_times = [t for t, _ in self._ends]
+        groups = [self._group_view(group, now, end_times) for _, group in sorted(self._groups.items())]
+
+        readers: dict[str, list[str]] = defaultdict(list)
+        for view in groups:
+            for topic_name in view.topics:
+                readers[topic_name].append(view.id)
+
+        topics: list[TopicView] = []
+        for name, topic in sorted(self._topics.items()):
+            end = self._end_latest.get(name, ())
+            types = tuple(sorted(topic.types, key=lambda k: (-topic.types[k], k)))
+            audience = tuple(readers.get(name, ()))
+            rate = _rate(end_base.get(name), (self._end_seen.get(name, 0), end))
+            topics.append(
+                TopicView(
+                    name=name,
+                    partitions=max(topic.partitions, len(end)),
+                    internal=topic.internal,
+                    classification=classify_topic(
+                        name, internal=topic.internal, groups=audience, record_types=types
+                    ),
+                    rate=rate,
+                    messages=sum(end),
+                    end_offsets=tuple(end),
+                    groups=audience,
+                    producers=self._producer_rates(topic, rate, now),
+                    record_types=types,
+                    records=tuple(topic.records),
+                )
+            )
+
+        writes: dict[str, set[str]] = defaultdict(set)
+        topic_writers: dict[str, list[str]] = {}
+        edges: list[Edge] = []
+        for topic_view in topics:
+            named = [p for p in topic_view.producers if p.name != UNKNOWN_WRITER]
+            topic_writers[topic_view.name] = [p.name for p in named]
+            for producer in named:
+                writes[producer.name].add(topic_view.name)
+                edges.append(Edge(producer.name, topic_view.name, "produce", producer.rate))
+        reads: dict[str, set[str]] = defaultdict(set)
+        service_groups: dict[str, list[str]] = defaultdict(list)
+        for group in groups:
+            reads[group.service].update(group.topics)
+            service_groups[group.service].append(group.id)
+            edges.extend(Edge(topic, group.id, "consume", rate) for topic, rate in group.topic_rates)
+
+        services = tuple(
+            ServiceView(
+                name=name,
+                produces=tuple(sorted(writes.get(name, ()))),
+                consumes=tuple(sorted(reads.get(name, ()))),
+                groups=tuple(service_groups.get(name, ())),
+                unknown=_is_unnamed(name),
+            )
+            for name in sorted(set(writes) | set(reads))
+        )
+        named_writes = {name: topics_ for name, topics_ in writes.items() if not _is_unnamed(name)}
+        findings = find_findings({t.name: t.kind for t in topics}, named_writes, reads, topic_writers)
+        note = self._note
+        caption = None
+        if note is not None and (note.duration_ms is None or now < note.t + note.duration_ms):
+            caption = note.text
+        return FlowSnapshot(
+            t=now,
+            started=self._started,
+            observations=self._count,
+            cluster=self._cluster,
+            status=self._status,
+            topics=tuple(topics),
+            groups=tuple(groups),
+            services=services,
+            edges=tuple(edges),
+            findings=findings,
+            note=caption,
+        )
+
+    def _producer_rates(self, topic: _Topic, topic_rate: float | None, now: int) -> tuple[ProducerRate, ...]:
+        """Writers of a topic with their rates.
+
+        Idempotent and transactional producers report sequence numbers, which give exact rates per
+        producer id; writers known only from record headers share the rest of the topic's rate in
+        proportion to how often they appear among the sampled records. Producer states the broker
+        still retains but that wrote nothing within the retention period are not writers any more.
+        """
+        measured: dict[str, float | None] = {}
+        pids: dict[str, list[int]] = defaultdict(list)
+        if topic.producers:
+            horizon = now - self.config.retention_ms
+            last_t, latest = topic.producers[-1]
+            window_start = now - self.config.rate_window_ms
+            base_t, base = next(
+                ((t, written) for t, written in topic.producers if t >= window_start), topic.producers[-1]
+            )
+            for pid, (sequence, last_write) in sorted(latest.items()):
+                if 0 <= last_write < horizon:
+                    continue  # the broker still keeps its state, but it has stopped writing
+                name = self._pid_names.get(pid, (UNNAMED_PRODUCER.format(pid), 0))[0]
+                rate = None
+                if pid in base and base_t < last_t and sequence >= base[pid][0]:
+                    rate = (sequence - base[pid][0]) * 1000 / (last_t - base_t)
+                previous = measured.get(name)
+                measured[name] = rate if previous is None else previous + (rate or 0.0)
+                pids[name].append(pid)
+        result = [ProducerRate(name, rate, tuple(pids[name])) for name, rate in measured.items()]
+
+        header_only = sorted(name for name in topic.writers if name not in measured)
+        if header_only:
+            residual = None
+            if topic_rate is not None:
+                residual = max(topic_rate - sum(r or 0.0 for r in measured.values()), 0.0)
+            counts = dict.fromkeys(header_only, 1)
+            for writer in topic.record_writers:
+                if writer in counts:
+                    counts[writer] += 1
+            total = sum(counts.values())
+            for name in header_only:
+                share = None if residual is None else residual * counts[name] / total
+                result.append(ProducerRate(name, share, estimated=len(header_only) > 1 or bool(measured)))
+        if not result and topic_rate:
+            result.append(ProducerRate(UNKNOWN_WRITER, topic_rate, estimated=True))
+        return tuple(sorted(result, key=lambda p: p.name))
+
+    def _group_view(self, group: _Group, now: int, times: list[int]) -> GroupView:
+        assigned: dict[str, set[int]] = defaultdict(set)
+        for member in group.members:
+            for topic_name, numbers in member.assigned.items():
+                assigned[topic_name].update(numbers)
+        history = group.history
+        commits = history[-1][1] if history else {}
+        commit_base = _first_in_window(history, now - self.config.rate_window_ms)
+        window = list(history)[-self.config.lag_window :]
+        topic_names = sorted(set(commits) | set(assigned))
+        active = bool(group.members)
+        rows: list[PartitionLag] = []
+        topic_rates: list[tuple[str, float | None]] = []
+        for topic_name in topic_names:
+            committed = commits.get(topic_name, ())
+            end = self._end_latest.get(topic_name, ())
+            mine = assigned.get(topic_name, set())
+            for partition in range(max(len(committed), len(end), max(mine, default=-1) + 1)):
+                c = committed[partition] if partition < len(committed) else None
+                if c is None and partition not in mine:
+                    continue
+                e = end[partition] if partition < len(end) else None
+                lag = max(e - c, 0) if c is not None and e is not None else None
+                seconds: float | None = None
+                if lag == 0:
+                    status = LagStatus.OK  # Burrow's first rule: zero lag anywhere in the window is OK
+                    seconds = 0.0
+                elif lag is None:
+                    status = LagStatus.UNKNOWN
+                else:
+                    assert c is not None
+                    history_p = self._partition_history(topic_name, partition)
+                    seconds = lag_seconds(c, history_p, now, _partition_rate(history_p))
+                    samples = [
+                        (_at(then.get(topic_name), partition), self._end_at(times, t, topic_name, partition))
+                        for t, then in window
+                    ]
+                    status = partition_status(samples, active)
+                rows.append(PartitionLag(topic_name, partition, e, c, lag, seconds, status))
+            last = (history[-1][0], committed) if committed else None
+            topic_rates.append((topic_name, _rate(commit_base.get(topic_name), last)))
+        known_rates = [rate for _, rate in topic_rates if rate is not None]
+        lag_values = [row.lag for row in rows if row.lag is not None]
+        ages = [row.lag_seconds for row in rows if row.lag_seconds is not None]
+        return GroupView(
+            id=group.id,
+            service=group_service(group.id, self.config.aliases),
+            state=group.state,
+            protocol=group.protocol,
+            members=tuple(
+                MemberView(
+                    member.member_id,
+                    member.client_id,
+                    member.host,
+                    tuple((name, tuple(sorted(parts))) for name, parts in sorted(member.assigned.items())),
+                )
+                for member in group.members
+            ),
+            topics=tuple(topic_names),
+            lag=sum(lag_values),
+            lag_seconds=max(ages) if ages else None,
+            status=worst([row.status for row in rows]) if rows else LagStatus.UNKNOWN,
+            rate=sum(known_rates) if known_rates else None,
+            topic_rates=tuple(topic_rates),
+            partitions=tuple(rows),
+        )
+
+    def _partition_history(self, topic: str, partition: int) -> list[tuple[int, int]]:
+        """(t, log-end offset) samples of one partition within the kept history, oldest first."""
+        samples = []
+        for t, offsets in self._ends:
+            values = offsets.get(topic)
+            if values is not None and partition < len(values):
+                samples.append((t, values[partition]))
+        return samples
+
+    def _end_at(self, end_times: list[int], t: int, topic: str, partition: int) -> int | None:
+        """The partition's log-end offset as last sampled at or before ``t``."""
+        index = bisect_right(end_times, t) - 1
+        while index >= 0:
+            values = self._ends[index][1].get(topic)
+            if values is not None:
+                return values[partition] if partition < len(values) else None
+            index -= 1
+        return None
+
+
+def _is_unnamed(name: str) -> bool:
+    return name.startswith(UNNAMED_PRODUCER.format(""))
+
+
+def _first_in_window(entries: Entries, horizon: int) -> dict[str, tuple[int, Any]]:
+    """For each name, the oldest entry at or after ``horizon`` that holds it: the base of its rate."""
+    found: dict[str, tuple[int, Any]] = {}
+    for t, payload in entries:
+        if t >= horizon:
+            for key in payload.keys() - found.keys():
+                found[key] = (t, payload[key])
+    return found
+
+
+def _total(offsets: list[int] | tuple[int | None, ...]) -> int:
+    return sum(o for o in offsets if o is not None)
+
+
+def _rate(base: tuple[int, tuple[Any, ...]] | None, last: tuple[int, tuple[Any, ...]] | None) -> float | None:
+    """Messages per second between two (t, offsets) samples; None when they do not span any time."""
+    if base is None or last is None or last[0] <= base[0]:
+        return None
+    return max(_total(last[1]) - _total(base[1]), 0) * 1000 / (last[0] - base[0])
+
+
+def _partition_rate(history: list[tuple[int, int]]) -> float | None:
+    if len(history) < 2 or history[-1][0] <= history[0][0]:
+        return None
+    return (history[-1][1] - history[0][1]) * 1000 / (history[-1][0] - history[0][0])
+
+
+def _at(values: tuple[int | None, ...] | None, partition: int) -> int | None:
+    return values[partition] if values is not None and partition < len(values) else None

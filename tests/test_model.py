@@ -1,0 +1,234 @@
+"""The FlowModel: what folding observations makes of rates, lag, services and the snapshot."""
+
+from __future__ import annotations
+
+import pytest
+
+from flow.model import FlowModel, ModelConfig
+from flow.observations import NoteObs, ProducersObs, ProducerState, RecordObs, StatusObs
+from flow.snapshot import UNKNOWN_WRITER, LagStatus
+from tests.helpers import T0, commits, ends, group, record, topics
+
+
+def fold(*observations, config=None):
+    model = FlowModel(config)
+    model.apply_all(observations)
+    return model.snapshot()
+
+
+def test_topic_rate_is_offset_growth_per_second_over_the_window():
+    snapshot = fold(
+        topics(T0, "orders", partitions=2),
+        ends(T0, {"orders": (100, 100)}),
+        ends(T0 + 2000, {"orders": (110, 120)}),
+        ends(T0 + 4000, {"orders": (120, 140)}),
+    )
+    orders = snapshot.topic("orders")
+    assert orders is not None
+    assert orders.rate == pytest.approx(15.0)  # 60 records in 4 s
+    assert orders.messages == 260
+    assert orders.end_offsets == (120, 140)
+
+
+def test_rates_only_look_back_over_the_window():
+    config = ModelConfig(rate_window_ms=10_000)
+    slow = [ends(T0 + i * 2000, {"t": (i,)}) for i in range(10)]  # 0.5/s
+    fast = [ends(T0 + 20_000 + i * 2000, {"t": (10 + i * 10,)}) for i in range(10)]  # 5/s
+    assert fold(*slow, *fast, config=config).topic("t").rate == pytest.approx(5.0)
+
+
+def test_lag_per_partition_and_per_group_matches_end_minus_committed():
+    snapshot = fold(
+        topics(T0, "orders", partitions=3),
+        group(T0, "sales", "orders"),
+        ends(T0, {"orders": (100, 50, 7)}),
+        commits(T0, "sales", {"orders": (90, 50, None)}),
+    )
+    sales = snapshot.group("sales")
+    assert sales is not None
+    lags = {(row.topic, row.partition): (row.committed, row.lag) for row in sales.partitions}
+    assert lags[("orders", 0)] == (90, 10)
+    assert lags[("orders", 1)] == (50, 0)
+    assert ("orders", 2) not in lags  # neither committed nor assigned to anyone
+    assert sales.lag == 10
+    assert sales.topics == ("orders",)
+    assert snapshot.topic("orders").groups == ("sales",)
+
+
+def test_lag_seconds_come_from_when_the_end_offset_passed_the_committed_one():
+    observations = [ends(T0 + i * 1000, {"orders": (i * 10,)}) for i in range(11)]  # 10 records/s
+    snapshot = fold(*observations, commits(T0 + 10_000, "g", {"orders": (40,)}))
+    row = snapshot.group("g").partitions[0]
+    assert row.lag == 60
+    assert row.lag_seconds == pytest.approx(5.9)  # record 40 was written between 4 s and 5 s
+
+
+def test_a_consumer_falling_behind_warns_then_recovers():
+    model = FlowModel()
+    model.apply(group(T0, "g", "t"))
+    for i in range(12):
+        model.apply(ends(T0 + i * 2000, {"t": (100 + i * 20,)}))
+        model.apply(commits(T0 + i * 2000, "g", {"t": (100 + i * 12,)}))
+    assert model.snapshot().group("g").status is LagStatus.WARN
+    end = 100 + 11 * 20
+    for i in range(12, 15):
+        model.apply(ends(T0 + i * 2000, {"t": (end,)}))
+        model.apply(commits(T0 + i * 2000, "g", {"t": (end,)}))
+    assert model.snapshot().group("g").status is LagStatus.OK
+
+
+def test_a_group_that_left_stops_and_a_stuck_one_stalls():
+    def run(members):
+        model = FlowModel()
+        model.apply(group(T0, "g", "t", members=members, state="Stable" if members else "Empty"))
+        for i in range(6):
+            model.apply(ends(T0 + i * 2000, {"t": (100 + i * 5,)}))
+            model.apply(commits(T0 + i * 2000, "g", {"t": (90,)}))
+        return model.snapshot().group("g").status
+
+    assert run(members=1) is LagStatus.STALL
+    assert run(members=0) is LagStatus.STOP
+
+
+def test_a_topic_missing_from_the_topic_list_is_deleted():
+    snapshot = fold(topics(T0, "a", "b"), ends(T0, {"a": (1,), "b": (2,)}), topics(T0 + 1000, "a"))
+    assert [topic.name for topic in snapshot.topics] == ["a"]
+
+
+def test_a_dead_group_disappears():
+    snapshot = fold(group(T0, "g", "t"), commits(T0, "g", {"t": (1,)}), group(T0 + 1000, "g", state="Dead"))
+    assert snapshot.groups == ()
+
+
+def test_groups_and_writers_not_seen_within_retention_are_forgotten():
+    config = ModelConfig(retention_ms=60_000)
+    model = FlowModel(config)
+    model.apply(commits(T0, "old", {"t": (1,)}))
+    model.apply(record(T0, "t", source="/old-writer"))
+    for i in range(1, 20):
+        model.apply(topics(T0 + i * 10_000, "t", "u"))
+        model.apply(commits(T0 + i * 10_000, "new", {"t": (1,)}))
+    model.apply(record(T0 + 190_000, "u", source="/fresh-writer"))
+    snapshot = model.snapshot()
+    assert [g.id for g in snapshot.groups] == ["new"]
+    assert snapshot.topic("t").producer_names == ()
+    assert snapshot.topic("u").producer_names == ("fresh-writer",)
+
+
+def test_producers_are_named_from_headers_and_get_exact_rates_from_sequences():
+    def states(t, sequence):
+        return ProducersObs(
+            t=t,
+            topic="orders",
+            partitions={0: [ProducerState(producer_id=7, last_sequence=sequence, last_timestamp=t)]},
+        )
+
+    snapshot = fold(
+        ends(T0, {"orders": (100,)}),
+        states(T0, 99),
+        record(T0 + 500, "orders", source="/web-shop", pid=7),
+        ends(T0 + 10_000, {"orders": (200,)}),
+        states(T0 + 10_000, 199),
+    )
+    [producer] = snapshot.topic("orders").producers
+    assert producer.name == "web-shop"
+    assert producer.rate == pytest.approx(10.0)
+    assert producer.producer_ids == (7,)
+    assert not producer.estimated
+
+
+def test_an_unnamed_producer_id_shows_as_such_and_a_silent_source_as_unknown():
+    snapshot = fold(
+        ends(T0, {"a": (0,), "b": (0,)}),
+        ProducersObs(t=T0, topic="a", partitions={0: [ProducerState(producer_id=42, last_sequence=0)]}),
+        ends(T0 + 1000, {"a": (5,), "b": (5,)}),
+    )
+    assert snapshot.topic("a").producer_names == ("producer-id 42",)
+    assert snapshot.topic("b").producer_names == (UNKNOWN_WRITER,)
+    assert all(service.name != UNKNOWN_WRITER for service in snapshot.services)
+    assert [s.unknown for s in snapshot.services if s.name == "producer-id 42"] == [True]
+
+
+def test_a_service_that_consumes_and_produces_is_one_node_in_the_middle():
+    snapshot = fold(
+        group(T0, "warehouse", "orders"),
+        commits(T0, "warehouse", {"orders": (0,)}),
+        record(T0, "orders", source="/web-shop"),
+        record(T0, "shipments", source="https://shop.example/warehouse"),
+    )
+    warehouse = [s for s in snapshot.services if s.name == "warehouse"]
+    assert len(warehouse) == 1
+    assert warehouse[0].role == "both"
+    assert warehouse[0].consumes == ("orders",)
+    assert warehouse[0].produces == ("shipments",)
+    assert {(e.source, e.target, e.kind) for e in snapshot.edges} == {
+        ("web-shop", "orders", "produce"),
+        ("warehouse", "shipments", "produce"),
+        ("orders", "warehouse", "consume"),
+    }
+
+
+def test_aliases_merge_identities():
+    config = ModelConfig(aliases={"wh-consumer": "warehouse", "legacy-wh": "warehouse"})
+    snapshot = fold(
+        commits(T0, "wh-consumer", {"orders": (0,)}),
+        record(T0, "shipments", source="legacy-wh"),
+        config=config,
+    )
+    assert [s.name for s in snapshot.services] == ["warehouse"]
+
+
+def test_sampled_records_are_capped_per_topic_and_long_values_cut():
+    config = ModelConfig(records_per_topic=3, value_chars=10)
+    many = [record(T0 + i, "t", offset=i) for i in range(10)]
+    big = RecordObs(t=T0 + 20, topic="t", partition=0, offset=99, value="x" * 1_000_000, size=1_000_000)
+    records = fold(*many, big, config=config).topic("t").records
+    assert [r.offset for r in records] == [8, 9, 99]
+    assert records[-1].value == "x" * 10
+    assert records[-1].size == 1_000_000
+
+
+def test_record_types_come_from_headers_and_drive_classification():
+    snapshot = fold(
+        commits(T0, "warehouse", {"warehouse": (0,)}), record(T0, "warehouse", type_="DispatchProduct")
+    )
+    warehouse = snapshot.topic("warehouse")
+    assert warehouse.record_types == ("DispatchProduct",)
+    assert warehouse.kind == "command"
+    assert warehouse.classification.confidence == "medium"
+
+
+def test_a_note_is_the_caption_while_current():
+    model = FlowModel()
+    model.apply(NoteObs(t=T0, text="first"))
+    assert model.snapshot().note == "first"
+    model.apply(NoteObs(t=T0 + 1000, text="brief", duration_ms=500))
+    assert model.snapshot().note == "brief"
+    model.apply(ends(T0 + 2000, {"t": (1,)}))
+    assert model.snapshot().note is None
+
+
+def test_status_keeps_the_time_the_state_began():
+    snapshot = fold(
+        StatusObs(t=T0, state="reconnecting", attempt=1),
+        StatusObs(t=T0 + 2000, state="reconnecting", attempt=2),
+    )
+    assert snapshot.status.since == T0
+    assert snapshot.status.attempt == 2
+    assert snapshot.stale
+
+
+def test_reset_forgets_everything():
+    model = FlowModel()
+    model.apply_all([topics(T0, "a"), commits(T0, "g", {"a": (1,)})])
+    model.reset()
+    snapshot = model.snapshot()
+    assert (snapshot.topics, snapshot.groups, snapshot.observations) == ((), (), 0)
+
+
+def test_snapshots_are_immutable():
+    snapshot = fold(topics(T0, "a"))
+    with pytest.raises(AttributeError):
+        snapshot.topics = ()  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        snapshot.topics[0].name = "b"  # type: ignore[misc]

@@ -1,0 +1,115 @@
+"""Properties of folding that must hold for any stream, checked with generated streams (hypothesis)."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flow.model import FlowModel, ModelConfig
+from flow.observations import Observation, ProducersObs, ProducerState
+from tests.helpers import T0, commits, ends, group, record, topics
+
+TOPICS = ["orders", "send-email", "stock", "audit-log", "warehouse", "__consumer_offsets"]
+GROUPS = ["warehouse", "sales", "email-service", "audit"]
+SOURCES = ["/web-shop", "/warehouse", "/billing"]
+TYPES = ["Order", "SendEmail", "DispatchProduct", "StockChanged"]
+
+
+@st.composite
+def instant(draw, t: int) -> list[Observation]:
+    """Everything a source might see at one refresh: at most one observation per kind and key."""
+    out: list[Observation] = []
+    if draw(st.booleans()):
+        out.append(topics(t, *draw(st.sets(st.sampled_from(TOPICS), min_size=1)), partitions=2))
+    touched = draw(st.sets(st.sampled_from(TOPICS)))
+    if touched:
+        out.append(ends(t, {name: (draw(st.integers(0, 50)) + t // 100, 7) for name in sorted(touched)}))
+    for group_id in draw(st.sets(st.sampled_from(GROUPS))):
+        read = draw(st.sets(st.sampled_from(TOPICS), max_size=3))
+        state = draw(st.sampled_from(["Stable", "Empty", "Dead"]))
+        out.append(group(t, group_id, *sorted(read), state=state))
+        if state != "Dead" and draw(st.booleans()):
+            out.append(commits(t, group_id, dict.fromkeys(sorted(read), (t // 200, None))))
+    out.extend(
+        record(t, topic, source=draw(st.sampled_from(SOURCES)), type_=draw(st.sampled_from(TYPES)))
+        for topic in draw(st.sets(st.sampled_from(TOPICS), max_size=3))
+    )
+    if draw(st.booleans()):
+        topic = draw(st.sampled_from(TOPICS))
+        pid = draw(st.integers(1, 3))
+        out.append(
+            ProducersObs(
+                t=t, topic=topic, partitions={0: [ProducerState(producer_id=pid, last_sequence=t // 300)]}
+            )
+        )
+    return out
+
+
+@st.composite
+def streams(draw) -> list[list[Observation]]:
+    steps = draw(st.integers(1, 8))
+    return [draw(instant(T0 + step * 2000)) for step in range(steps)]
+
+
+def classification(model: FlowModel):
+    snapshot = model.snapshot()
+    return (
+        [
+            (t.name, t.kind, t.classification, t.groups, t.producer_names, t.record_types)
+            for t in snapshot.topics
+        ],
+        snapshot.findings,
+        [(s.name, s.produces, s.consumes, s.groups) for s in snapshot.services],
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(streams(), st.randoms(use_true_random=False))
+def test_classification_does_not_depend_on_order_within_an_instant(stream, rng):
+    in_order, shuffled = FlowModel(), FlowModel()
+    for step in stream:
+        in_order.apply_all(step)
+        mixed = list(step)
+        rng.shuffle(mixed)
+        shuffled.apply_all(mixed)
+    assert classification(in_order) == classification(shuffled)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_memory_stays_bounded_however_long_the_stream(seed):
+    """Ever new names (topics, groups, writers, producer ids) keep arriving; the model forgets the old."""
+    rng = random.Random(seed)
+    config = ModelConfig(rate_window_ms=20_000, retention_ms=60_000, lag_window=5, records_per_topic=4)
+    interval, per_step = 2000, 5
+    model = FlowModel(config)
+    # Names alive at once: those seen within retention, plus up to one sweep period not yet swept.
+    alive = (config.retention_ms + config.retention_ms // 8) // interval * per_step + per_step
+    peaks: dict[str, int] = {}
+    for step in range(1500):  # 50 minutes: many times the retention
+        t = T0 + step * interval
+        names = [f"t{rng.randrange(10**9)}" for _ in range(per_step)]
+        model.apply(ends(t, dict.fromkeys(names, (step, step))))
+        for name in names:
+            model.apply(commits(t, f"g{rng.randrange(10**9)}", {name: (step, None)}))
+            model.apply(
+                record(
+                    t,
+                    name,
+                    source=f"/s{rng.randrange(10**9)}",
+                    type_=f"T{rng.randrange(99)}",
+                    pid=rng.randrange(10**9),
+                )
+            )
+        for key, value in model.footprint().items():
+            peaks[key] = max(peaks.get(key, 0), value)
+        if step == 300:
+            at_ten_minutes = dict(peaks)
+    assert peaks["topics"] <= alive
+    assert peaks["groups"] <= alive
+    assert peaks["producer_names"] <= alive
+    assert peaks["records"] <= alive * config.records_per_topic
+    assert peaks["end_samples"] <= config.rate_window_ms // interval + config.lag_window + 2
+    assert peaks == at_ten_minutes  # nothing grew after the first ten minutes
