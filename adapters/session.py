@@ -1,0 +1,148 @@
+"""The session: runs a source and the FlowModel on their own thread and hands finished frames to the UI.
+
+The UI never sees individual observations: the session folds them off the UI loop and publishes a
+frame (snapshot + source state) at most every ``publish_interval`` seconds, latest wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.source import PlaybackState, Source, SourceInfo
+from flow.model import FlowModel, ModelConfig
+from flow.observations import Observation
+from flow.snapshot import FlowSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Everything a view needs to draw one moment."""
+
+    snapshot: FlowSnapshot
+    source: SourceInfo
+    playback: PlaybackState | None
+    error: str | None = None
+
+
+class Session:
+    """Owns one source and one model; all source controls run on the session's own event loop."""
+
+    def __init__(
+        self,
+        source: Source,
+        on_frame: Callable[[Frame], None],
+        *,
+        config: ModelConfig | None = None,
+        publish_interval: float = 0.25,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.model = FlowModel(config)
+        self._on_frame = on_frame
+        self._on_error = on_error
+        self._interval = publish_interval
+        self._last_publish = 0.0
+        self._dirty = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = threading.Event()
+        self.error: str | None = None
+        self.snapshot_seconds = 0.0
+        """Wall time spent building the last snapshot (shown by the benchmarks)."""
+
+    # -- Sink -----------------------------------------------------------------------------------------
+
+    def apply(self, obs: Observation) -> None:
+        self.model.apply(obs)
+        self._dirty = True
+
+    def reset(self) -> None:
+        self.model.reset()
+        self._dirty = True
+
+    def publish(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and (not self._dirty or now - self._last_publish < self._interval):
+            return
+        self._last_publish = now
+        self._dirty = False
+        self._on_frame(self.frame())
+
+    def frame(self) -> Frame:
+        started = time.perf_counter()
+        snapshot = self.model.snapshot()
+        self.snapshot_seconds = time.perf_counter() - started
+        return Frame(snapshot, self.source.info, self.source.playback(), self.error)
+
+    # -- running ----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the source on a daemon thread with its own event loop."""
+        self._thread = threading.Thread(target=self._run_thread, name="flowscope-session", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _run_thread(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._task = loop.create_task(self._run())
+        self._ready.set()
+        try:
+            loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            loop.close()
+
+    async def _run(self) -> None:
+        try:
+            await self.source.run(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the UI shows it as a sentence; the session stays inspectable
+            self.error = str(error) or type(error).__name__
+            if self._on_error is not None:
+                self._on_error(error)
+            else:
+                traceback.print_exc()
+        self.publish(force=True)
+
+    def call(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run ``function(*args)`` on the session loop (source controls are not thread-safe)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(function, *args)
+
+    def call_wait(self, function: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Run ``function`` on the session loop and wait for its result."""
+        if self._loop is None:
+            return function()
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(function())
+            except Exception as error:
+                future.set_exception(error)
+
+        self._loop.call_soon_threadsafe(run)
+        return future.result(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
