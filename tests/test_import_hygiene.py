@@ -1,0 +1,25 @@
+"""The headless core never loads Textual, and the layers only depend inward (import-linter)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_core_and_the_report_do_not_import_textual():
+    code = (
+        "import sys, flow.model, flow.classify, flow.report, adapters.replay, adapters.synthetic, "
+        "adapters.session, tui.cli\n"
+        "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if m.startswith('textual'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_layers_point_inward():
+    lint_imports = ROOT / ".venv" / "bin" / "lint-imports"
+    command = [str(lint_imports)] if lint_imports.exists() else ["lint-imports"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 2 kept, 0 broken" in done.stdout

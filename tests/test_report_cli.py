@@ -1,0 +1,146 @@
+"""`flowscope report`: what the issue asks of the bundled recordings, exit codes and bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tui.cli import main
+
+
+def report(capsys, *args):
+    code = main(["report", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_shop_commands_flags_three_command_topics_and_the_chain(capsys, shop_commands):
+    code, out, _ = report(capsys, str(shop_commands), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["source"] == str(shop_commands)
+    topics = {t["name"]: t for t in data["topics"]}
+    for name, group in (
+        ("warehouse", "warehouse"),
+        ("send-email", "email-service"),
+        ("send-text", "sms-service"),
+    ):
+        assert topics[name]["kind"] == "command"
+        assert topics[name]["consumer_groups"] == [group]
+        assert topics[name]["reasons"]
+    assert topics["warehouse"]["producers"] == ["web-shop"]
+    chains = [f for f in data["findings"] if f["kind"] == "command_chain"]
+    assert len(chains) == 1
+    assert "warehouse" in chains[0]["services"]
+    assert {"send-email", "send-text"} <= set(chains[0]["topics"])
+    assert chains[0]["advice"]
+    assert set(data["topics"][0]) >= {"name", "kind", "consumer_groups", "producers", "reasons"}
+    assert set(data["findings"][0]) >= {"kind", "topics", "services", "advice"}
+
+
+def test_shop_events_has_one_event_with_three_audiences_and_no_commands(capsys, shop_events):
+    code, out, _ = report(capsys, str(shop_events), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    orders = next(t for t in data["topics"] if t["name"] == "orders")
+    assert orders["kind"] == "event"
+    assert sorted(orders["consumer_groups"]) == ["notifications", "sales", "warehouse"]
+    assert [t["name"] for t in data["topics"] if t["kind"] == "command"] == []
+    assert data["findings"] == []
+
+
+def test_the_text_report_lists_commands_with_their_reasons(capsys, shop_commands):
+    code, out, _ = report(capsys, str(shop_commands))
+    assert code == 0
+    assert "3 command topics" in out
+    assert "why (medium confidence):" in out
+    assert "- exactly one consumer group reads it: `warehouse`, an audience of one" in out
+    assert "command_chain: `warehouse` receives commands" in out
+
+
+def test_a_missing_file_exits_2_with_a_sentence(capsys, tmp_path):
+    code, out, err = report(capsys, str(tmp_path / "nope.jsonl"))
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"flowscope: {tmp_path / 'nope.jsonl'}: no such file"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d, "is a directory, not a recording"),
+        (
+            lambda d: (d / "notes.txt").write_text("hello\n") and d / "notes.txt",
+            ":1: not a flowscope recording",
+        ),
+        (lambda d: (d / "empty.jsonl").write_text("") is not None and d / "empty.jsonl", ":1: empty file"),
+    ],
+)
+def test_an_unreadable_source_exits_2_with_a_sentence(capsys, tmp_path, make, message):
+    code, out, err = report(capsys, str(make(tmp_path)))
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def corrupt_copy(source, tmp_path):
+    lines = source.read_bytes().splitlines(keepends=True)
+    lines[10] = b'{"t": 1768467620000, "kind": "commits", "group": "sales", "offsets": {"orders": ["x"]}}\n'
+    lines[20] = b"{ this is not json\n"
+    path = tmp_path / "corrupt.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def test_strict_mode_stops_at_the_first_bad_line_with_exit_2(capsys, tmp_path, shop_commands):
+    path = corrupt_copy(shop_commands, tmp_path)
+    code, out, err = report(capsys, str(path), "--strict")
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"flowscope: {path}:11: field offsets.orders[0]")
+
+
+def test_lenient_mode_finishes_and_counts_what_it_skipped(capsys, tmp_path, shop_commands):
+    path = corrupt_copy(shop_commands, tmp_path)
+    code, out, err = report(capsys, str(path), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["topics"]
+    assert f"skipped 2 bad lines (first: {path}:11:" in err
+
+
+def test_a_truncated_gzip_recording_reports_what_it_could_read(capsys, tmp_path, shop_commands):
+    whole = gzip.compress(shop_commands.read_bytes())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    code, out, err = report(capsys, str(path), "--format", "json")
+    assert code == 0
+    assert any(t["kind"] == "command" for t in json.loads(out)["topics"])
+    assert "truncated" in err
+    code, _, err = report(capsys, str(path), "--strict")
+    assert code == 2
+    assert "truncated" in err
+
+
+def test_a_future_version_is_refused_in_both_modes(capsys, tmp_path):
+    path = tmp_path / "future.jsonl"
+    path.write_text('{"format":"flowscope-recording","version":3}\n{"t":1,"kind":"note","text":"x"}\n')
+    for args in ((), ("--strict",)):
+        code, _, err = report(capsys, str(path), *args)
+        assert code == 2
+        assert "version 3 is not supported" in err and "reads version 1" in err
+
+
+def test_the_installed_command_works_end_to_end(shop_events):
+    flowscope = shutil.which("flowscope") or sys.prefix + "/bin/flowscope"
+    done = subprocess.run([flowscope, "report", str(shop_events)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "orders" in done.stdout
+    usage = subprocess.run([flowscope, "report"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2
+    assert "Traceback" not in usage.stderr
