@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,6 +10,17 @@ from adapters.recording import RecordingReader
 from flow.model import FlowModel, ModelConfig
 from flow.observations import Observation
 from flow.snapshot import FlowSnapshot
+
+
+def freeze_startup_objects() -> None:
+    """Exempt everything loaded so far (modules, classes, validators) from garbage collection.
+
+    Folding allocates many short-lived objects, and every full collection would re-scan the tens of
+    thousands of objects that imports created and that live as long as the process: about a sixth
+    of a large replay's time. The CLI calls this once imports are done.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def fold(observations: Iterable[Observation], config: ModelConfig | None = None) -> FlowSnapshot:

@@ -232,12 +232,10 @@ class _Simulation:
                 continue
             for partition, sequence in enumerate(sequences):
                 if sequence >= 0:
-                    states.setdefault(partition, []).append(
-                        ProducerState(
-                            producer_id=self.pids[service], epoch=0, last_sequence=sequence, last_timestamp=t
-                        )
-                    )
-        return ProducersObs(t=t, topic=topic, partitions=states) if states else None
+                    states.setdefault(partition, []).append((self.pids[service], 0, sequence, t))
+        if not states:
+            return None
+        return ProducersObs(t=t, topic=topic, partitions={p: tuple(s) for p, s in states.items()})
 
 
 def synthetic(spec: ScenarioSpec, options: SyntheticOptions | None = None) -> Iterator[Observation]:

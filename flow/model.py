@@ -78,7 +78,6 @@ class _Topic:
         "last_seen",
         "name",
         "partitions",
-        "producer_states",
         "producers",
         "record_writers",
         "records",
@@ -96,9 +95,8 @@ class _Topic:
         self.record_writers: deque[str | None] = deque(maxlen=records_per_topic)
         self.types: dict[str, int] = {}
         self.writers: dict[str, int] = {}
-        # (t, {producer id: (records written so far, last write time)}) per producers observation.
-        self.producers: deque[tuple[int, dict[int, tuple[int, int]]]] = deque()
-        self.producer_states: dict[int, list[ProducerState]] = {}
+        # Producer states per partition, sampled at most every quarter rate window, newest last.
+        self.producers: deque[tuple[int, dict[int, tuple[ProducerState, ...]]]] = deque()
 
 
 class _Group:
@@ -250,16 +248,13 @@ class FlowModel:
     def _on_producers(self, obs: ProducersObs) -> None:
         topic = self._topic(obs.topic)
         topic.last_seen = obs.t
-        written: dict[int, tuple[int, int]] = {}
-        for states in obs.partitions.values():
-            for state in states:
-                if state.last_sequence >= 0:  # sequences count records per partition, from 0
-                    pid = state.producer_id
-                    total, last = written.get(pid, (0, -1))
-                    written[pid] = (total + state.last_sequence + 1, max(last, state.last_timestamp))
-        topic.producers.append((obs.t, written))
-        topic.producer_states = obs.partitions
-        self._trim(topic.producers, obs.t, 2)
+        entries = topic.producers
+        # A rate needs only a base and the newest state; samples closer than a quarter window add nothing.
+        if len(entries) >= 2 and obs.t - entries[-2][0] < self.config.rate_window_ms // 4:
+            entries[-1] = (obs.t, obs.partitions)
+        else:
+            entries.append((obs.t, obs.partitions))
+            self._trim(entries, obs.t, 2)
         for pid, transactional_id in obs.transactional_ids.items():
             self._pid_names[pid] = (source_service(transactional_id, self.config.aliases), obs.t)
 
@@ -436,11 +431,12 @@ class FlowModel:
         pids: dict[str, list[int]] = defaultdict(list)
         if topic.producers:
             horizon = now - self.config.retention_ms
-            last_t, latest = topic.producers[-1]
+            last_t, last_states = topic.producers[-1]
             window_start = now - self.config.rate_window_ms
-            base_t, base = next(
-                ((t, written) for t, written in topic.producers if t >= window_start), topic.producers[-1]
+            base_t, base_states = next(
+                ((t, states) for t, states in topic.producers if t >= window_start), topic.producers[-1]
             )
+            latest, base = _written(last_states), _written(base_states)
             for pid, (sequence, last_write) in sorted(latest.items()):
                 if 0 <= last_write < horizon:
                     continue  # the broker still keeps its state, but it has stopped writing
@@ -580,6 +576,17 @@ def _rate(base: tuple[int, tuple[Any, ...]] | None, last: tuple[int, tuple[Any, 
     if base is None or last is None or last[0] <= base[0]:
         return None
     return max(_total(last[1]) - _total(base[1]), 0) * 1000 / (last[0] - base[0])
+
+
+def _written(partitions: dict[int, tuple[ProducerState, ...]]) -> dict[int, tuple[int, int]]:
+    """Per producer id: records written so far (sequences count from 0 per partition), last write time."""
+    written: dict[int, tuple[int, int]] = {}
+    for states in partitions.values():
+        for pid, _epoch, sequence, timestamp in states:
+            if sequence >= 0:
+                total, last = written.get(pid, (0, -1))
+                written[pid] = (total + sequence + 1, max(last, timestamp))
+    return written
 
 
 def _partition_rate(history: list[tuple[int, int]]) -> float | None:

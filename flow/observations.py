@@ -133,12 +133,9 @@ class CommitsObs(_Observation):
     offsets: dict[str, tuple[int | None, ...]]
 
 
-class ProducerState(_Model):
-    producer_id: int
-    epoch: int = -1
-    last_sequence: int = -1
-    last_timestamp: int = -1
-    txn_start_offset: int = -1
+ProducerState = tuple[int, int, int, int]
+"""One producer on one partition as DescribeProducers reports it: (producer id, epoch, last sequence,
+last timestamp), -1 where unknown. An array in recordings: there can be thousands per refresh."""
 
 
 class ProducersObs(_Observation):
@@ -146,7 +143,7 @@ class ProducersObs(_Observation):
 
     kind: Literal["producers"] = "producers"
     topic: str
-    partitions: dict[int, list[ProducerState]]
+    partitions: dict[int, tuple[ProducerState, ...]]
     transactional_ids: dict[int, str] = Field(default_factory=dict)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flow.model import FlowModel, ModelConfig
-from flow.observations import NoteObs, ProducersObs, ProducerState, RecordObs, StatusObs
+from flow.observations import NoteObs, ProducersObs, RecordObs, StatusObs
 from flow.snapshot import UNKNOWN_WRITER, LagStatus
 from tests.helpers import T0, commits, ends, group, record, topics
 
@@ -120,7 +120,7 @@ def test_producers_are_named_from_headers_and_get_exact_rates_from_sequences():
         return ProducersObs(
             t=t,
             topic="orders",
-            partitions={0: [ProducerState(producer_id=7, last_sequence=sequence, last_timestamp=t)]},
+            partitions={0: ((7, 0, sequence, t),)},
         )
 
     snapshot = fold(
@@ -140,7 +140,7 @@ def test_producers_are_named_from_headers_and_get_exact_rates_from_sequences():
 def test_an_unnamed_producer_id_shows_as_such_and_a_silent_source_as_unknown():
     snapshot = fold(
         ends(T0, {"a": (0,), "b": (0,)}),
-        ProducersObs(t=T0, topic="a", partitions={0: [ProducerState(producer_id=42, last_sequence=0)]}),
+        ProducersObs(t=T0, topic="a", partitions={0: ((42, 0, 0, -1),)}),
         ends(T0 + 1000, {"a": (5,), "b": (5,)}),
     )
     assert snapshot.topic("a").producer_names == ("producer-id 42",)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flow.model import FlowModel, ModelConfig
-from flow.observations import Observation, ProducersObs, ProducerState
+from flow.observations import Observation, ProducersObs
 from tests.helpers import T0, commits, ends, group, record, topics
 
 TOPICS = ["orders", "send-email", "stock", "audit-log", "warehouse", "__consumer_offsets"]
@@ -39,11 +39,7 @@ def instant(draw, t: int) -> list[Observation]:
     if draw(st.booleans()):
         topic = draw(st.sampled_from(TOPICS))
         pid = draw(st.integers(1, 3))
-        out.append(
-            ProducersObs(
-                t=t, topic=topic, partitions={0: [ProducerState(producer_id=pid, last_sequence=t // 300)]}
-            )
-        )
+        out.append(ProducersObs(t=t, topic=topic, partitions={0: ((pid, 0, t // 300, -1),)}))
     return out
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from adapters.headless import fold_recording
+from adapters.headless import fold_recording, freeze_startup_objects
 from adapters.recording import RecordingError
 from flow.report import report_json, report_text
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    freeze_startup_objects()
     try:
         if args.command == "report":
             return _report(args)
