@@ -1,13 +1,24 @@
-"""Shared fixtures: paths to the bundled recordings."""
+"""Shared fixtures: the bundled recordings, and a real Kafka broker for tests marked `kafka`.
+
+The broker comes from FLOWSCOPE_TEST_BOOTSTRAP (an existing cluster) or from scripts/local-kafka,
+started once per session in its own state dir and stopped at the end. With FLOWSCOPE_REQUIRE_KAFKA=1
+(as in CI) a Kafka test that skips fails the run: a green run without Kafka is not green.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
+LOCAL_KAFKA = ROOT / "scripts" / "local-kafka"
+TEST_STATE = ROOT / ".cache" / "local-kafka-tests"
 
 
 @pytest.fixture
@@ -18,3 +29,83 @@ def shop_commands() -> Path:
 @pytest.fixture
 def shop_events() -> Path:
     return SAMPLES / "shop-events.jsonl"
+
+
+@dataclass(frozen=True)
+class Broker:
+    """Where the test broker listens; the SASL listener takes SCRAM-SHA-512 with the test user."""
+
+    bootstrap: str
+    sasl_bootstrap: str | None
+    sasl_mechanism: str
+    sasl_username: str
+    sasl_password: str
+    started_here: bool
+
+
+def _require_kafka() -> bool:
+    return os.environ.get("FLOWSCOPE_REQUIRE_KAFKA") == "1"
+
+
+def local_kafka(command: str, state: Path, timeout: float = 600) -> dict[str, str]:
+    """Run scripts/local-kafka with a state dir; returns the key=value lines it printed."""
+    env = {**os.environ, "FLOWSCOPE_KAFKA_STATE": str(state)}
+    done = subprocess.run(
+        [str(LOCAL_KAFKA), command], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/local-kafka {command} failed ({done.returncode}): {done.stderr.strip()}")
+    return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[Broker]:
+    existing = os.environ.get("FLOWSCOPE_TEST_BOOTSTRAP")
+    if existing:
+        yield Broker(
+            bootstrap=existing,
+            sasl_bootstrap=os.environ.get("FLOWSCOPE_TEST_SASL_BOOTSTRAP"),
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username=os.environ.get("FLOWSCOPE_TEST_SASL_USERNAME", "flowscope"),
+            sasl_password=os.environ.get("FLOWSCOPE_TEST_SASL_PASSWORD", "flowscope-secret"),
+            started_here=False,
+        )
+        return
+    try:
+        info = local_kafka("up", TEST_STATE)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        message = f"no Kafka broker for the tests: {error}"
+        if _require_kafka():
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield Broker(
+            bootstrap=info["bootstrap"],
+            sasl_bootstrap=info.get("sasl_bootstrap"),
+            sasl_mechanism=info.get("sasl_mechanism", "SCRAM-SHA-512"),
+            sasl_username=info.get("sasl_username", "flowscope"),
+            sasl_password=info.get("sasl_password", "flowscope-secret"),
+            started_here=True,
+        )
+    finally:
+        local_kafka("down", TEST_STATE)
+
+
+_skipped_kafka_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "kafka" in report.keywords:
+        _skipped_kafka_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _require_kafka() and _skipped_kafka_tests:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FLOWSCOPE_REQUIRE_KAFKA=1 but {len(_skipped_kafka_tests)} Kafka test(s) skipped: "
+                + ", ".join(_skipped_kafka_tests[:5]),
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
