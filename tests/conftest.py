@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
 LOCAL_KAFKA = ROOT / "scripts" / "local-kafka"
-TEST_STATE = ROOT / ".cache" / "local-kafka-tests"
+TEST_STATE = Path(os.environ.get("FLOWSCOPE_TEST_KAFKA_STATE", ROOT / ".cache" / "local-kafka-tests"))
 
 
 @pytest.fixture
