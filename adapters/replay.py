@@ -181,6 +181,7 @@ class Replay:
             while self._seek_to is None and self._paused and self._steps == 0:
                 self._changed.clear()
                 await self._changed.wait()
+                sink.publish(force=True)
             self._finished = False
 
     async def _play_once(self, sink: Sink) -> bool:
@@ -204,7 +205,7 @@ class Replay:
                         if self._position is not None and target < self._position:
                             self._seek_to = target
                             return True
-                        fast_until = target
+                        fast_until = max(target, t)  # a target before the start shows the first instant
                     if fast_until is not None:
                         if t <= fast_until:
                             break
@@ -213,6 +214,7 @@ class Replay:
                         sink.publish(force=True)
                     if await self._due(t):
                         break
+                    sink.publish(force=True)  # a control changed something: show it even while paused
                 for obs in batch:
                     sink.apply(obs)
                 folded += len(batch)

@@ -117,8 +117,7 @@ def shop_commands() -> ScenarioSpec:
             ),
             (
                 92,
-                "sms-service falls behind: its lag grows and its status turns WARN, "
-                "while email-service keeps up.",
+                "sms-service falls behind: its lag grows and its status turns WARN, while email-service keeps up.",
             ),
             (
                 128,
@@ -157,8 +156,7 @@ def shop_events() -> ScenarioSpec:
         notes=(
             (
                 0,
-                "The shop, second design: a [BUY] click makes web-shop record one fact, "
-                "an Order event on `orders`.",
+                "The shop, second design: a [BUY] click makes web-shop record one fact, an Order event on `orders`.",
             ),
             (
                 24,
@@ -172,8 +170,7 @@ def shop_events() -> ScenarioSpec:
             ),
             (
                 96,
-                "notifications falls behind for a while: only its own lag grows; "
-                "warehouse and sales carry on.",
+                "notifications falls behind for a while: only its own lag grows; warehouse and sales carry on.",
             ),
             (
                 134,
@@ -242,15 +239,22 @@ def large(
     groups: int = 500,
     services: int = 300,
     seed: int = 42,
+    tiers: int = 5,
 ) -> ScenarioSpec:
-    """A big, plausible cluster for benchmarks: events, commands, chains and unread topics."""
+    """A big, plausible cluster for benchmarks: events, commands, chains, cycles and unread topics.
+
+    Services sit in tiers, as in a real system where data flows downstream: edge services write
+    first, and a service mostly reads what the tier before it wrote (sometimes a tier further up,
+    and now and then one downstream, which makes the occasional cycle).
+    """
     rng = random.Random(seed)
     service_names = [f"{_DOMAINS[i % len(_DOMAINS)]}-svc-{i:03d}" for i in range(services)]
+    tier_of = {name: i * tiers // services for i, name in enumerate(service_names)}
     topic_specs: list[TopicSpec] = []
     emitters: list[Emitter] = []
-    reactions: list[Reaction] = []
     owners: dict[str, str] = {}
     types: dict[str, str] = {}
+    by_tier: dict[int, list[str]] = {tier: [] for tier in range(tiers)}
     for index in range(topics):
         domain = _DOMAINS[index % len(_DOMAINS)]
         entity = _ENTITIES[(index // len(_DOMAINS)) % len(_ENTITIES)]
@@ -263,24 +267,39 @@ def large(
         topic_specs.append(TopicSpec(name, partitions))
         owner = service_names[int(rng.random() * services)]
         owners[name] = owner
-        emitters.append(Emitter(owner, name, record_type, round(0.2 + rng.random() ** 3 * 40, 2)))
         types[name] = record_type
+        by_tier[tier_of[owner]].append(name)
+        emitters.append(Emitter(owner, name, record_type, round(0.2 + rng.random() ** 3 * 40, 2)))
     group_specs: list[GroupSpec] = []
-    topic_names = [spec.name for spec in topic_specs]
+    readers = [name for name in service_names if tier_of[name] > 0]  # the first tier only writes
     for index in range(groups):
-        service = service_names[index % services]
-        group_id = service if index < services else f"{service}-{index:03d}"
-        count = 1 + int(rng.random() ** 2 * 8)
-        # Most topics get zero to three audiences; an eighth of them stay unread.
-        chosen = tuple(sorted({topic_names[int(rng.random() * topics * 7 / 8)] for _ in range(count)}))
-        slow = SlowSpell(300 + rng.random() * 3000, 0, 0.2) if rng.random() < 0.05 else None
-        if slow is not None:
-            slow = SlowSpell(slow.start_s, slow.start_s + 120 + rng.random() * 600, slow.factor)
-        group_specs.append(GroupSpec(group_id, service, chosen, members=1 + int(rng.random() * 3), slow=slow))
-    # Real services mostly react to what they read by writing elsewhere: that is what makes chains.
+        service = readers[index % len(readers)]
+        group_id = service if index < len(readers) else f"{service}-{index:03d}"
+        chosen: set[str] = set()
+        for _ in range(1 + int(rng.random() ** 2 * 8)):
+            roll = rng.random()
+            tier = tier_of[service]
+            if roll < 0.02:
+                source = int(rng.random() * tiers)  # now and then downstream: a cycle
+            elif roll < 0.2:
+                source = max(tier - 2, 0)
+            else:
+                source = max(tier - 1, 0)
+            # The last eighth of each tier's topics is never read: unread topics exist in real clusters.
+            pool = by_tier[source][: max(len(by_tier[source]) * 7 // 8, 1)]
+            if pool:
+                chosen.add(pool[int(rng.random() * len(pool))])
+        slow = None
+        if rng.random() < 0.05:
+            start = 300 + rng.random() * 3000
+            slow = SlowSpell(start, start + 120 + rng.random() * 600, 0.2)
+        members = 1 + int(rng.random() * 3)
+        group_specs.append(GroupSpec(group_id, service, tuple(sorted(chosen)), members=members, slow=slow))
+    # Services react to what they read by writing what they own: that is what makes chains.
+    reactions: list[Reaction] = []
     for spec in group_specs[: groups // 5]:
         own = [t for t, owner in owners.items() if owner == spec.service]
-        if own:
+        if own and spec.topics:
             reactions.append(Reaction(spec.service, spec.topics[0], own[0], types[own[0]], ratio=0.5))
     return ScenarioSpec(
         name="large",

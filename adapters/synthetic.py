@@ -58,13 +58,10 @@ class _Simulation:
         rng = self.rng
         self.partitions = {topic.name: topic.partitions for topic in spec.topics}
         self.end = {
-            topic.name: [1000 + int(rng.random() * 40_000) for _ in range(topic.partitions)]
-            for topic in spec.topics
+            topic.name: [1000 + int(rng.random() * 40_000) for _ in range(topic.partitions)] for topic in spec.topics
         }
         self.committed = {
-            group.group: {
-                topic: [max(o - int(rng.random() * 3), 0) for o in self.end[topic]] for topic in group.topics
-            }
+            group.group: {topic: [max(o - int(rng.random() * 3), 0) for o in self.end[topic]] for topic in group.topics}
             for group in spec.groups
         }
         services = sorted({e.service for e in spec.emitters} | {r.service for r in spec.reactions})
@@ -138,11 +135,7 @@ class _Simulation:
         writers: dict[str, dict[str, int]] = {}
         for index, emitter in enumerate(self.spec.emitters):
             phase = self.phases[index]
-            wave = (
-                1
-                + 0.35 * math.sin(2 * math.pi * (seconds / 97 + phase))
-                + 0.15 * math.sin(seconds / 7 + phase)
-            )
+            wave = 1 + 0.35 * math.sin(2 * math.pi * (seconds / 97 + phase)) + 0.15 * math.sin(seconds / 7 + phase)
             count = self._poisson(emitter.rate * wave * dt)
             if count:
                 self._write(emitter.service, emitter.topic, self._spread(emitter.topic, count), produced)
@@ -172,9 +165,7 @@ class _Simulation:
                     reaction = self.spec.reactions[index]
                     out = int(count * reaction.ratio)
                     if out:
-                        self._write(
-                            reaction.service, reaction.topic, self._spread(reaction.topic, out), produced
-                        )
+                        self._write(reaction.service, reaction.topic, self._spread(reaction.topic, out), produced)
                         by_writer = writers.setdefault(reaction.topic, {})
                         by_writer[reaction.service] = by_writer.get(reaction.service, 0) + out
         return produced, writers
@@ -261,9 +252,7 @@ def synthetic(spec: ScenarioSpec, options: SyntheticOptions | None = None) -> It
         t = options.start_ms + tick * interval
         seconds = tick * interval / 1000
         if tick == 0:
-            yield StatusObs(
-                t=t, state="connected", detail=f"synthetic scenario {spec.name}, seed {options.seed}"
-            )
+            yield StatusObs(t=t, state="connected", detail=f"synthetic scenario {spec.name}, seed {options.seed}")
             yield ClusterObs(
                 t=t,
                 cluster_id=f"synthetic-{spec.name}",

@@ -52,9 +52,7 @@ def worst(statuses: Sequence[LagStatus]) -> LagStatus:
     return max(known, key=lambda status: status.severity)
 
 
-def lag_seconds(
-    committed: int, history: Sequence[tuple[int, int]], now: int, partition_rate: float | None
-) -> float:
+def lag_seconds(committed: int, history: Sequence[tuple[int, int]], now: int, partition_rate: float | None) -> float:
     """Age in seconds of the record at ``committed`` (the next one the group will read).
 
     ``history`` holds (t, log-end offset) samples of the partition, oldest first. The record was

@@ -360,9 +360,7 @@ class FlowModel:
                     name=name,
                     partitions=max(topic.partitions, len(end)),
                     internal=topic.internal,
-                    classification=classify_topic(
-                        name, internal=topic.internal, groups=audience, record_types=types
-                    ),
+                    classification=classify_topic(name, internal=topic.internal, groups=audience, record_types=types),
                     rate=rate,
                     messages=sum(end),
                     end_offsets=tuple(end),

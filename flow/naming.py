@@ -20,18 +20,14 @@ IMPERATIVE_VERBS = frozenset(
 )
 
 # Words that name a topic as a queue of commands rather than a log of facts.
-COMMAND_WORDS = frozenset(
-    {"command", "commands", "cmd", "cmds", "instruction", "instructions", "job", "jobs"}
-)
+COMMAND_WORDS = frozenset({"command", "commands", "cmd", "cmds", "instruction", "instructions", "job", "jobs"})
 
 _IRREGULAR_PAST = frozenset({"sent", "paid", "built", "made", "sold", "bought", "lost", "held", "set", "won"})
 
 _TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SEGMENT_SPLIT = re.compile(r"[./:]")
 
-_INTERNAL_EXACT = frozenset(
-    {"_schemas", "heartbeats", "connect-configs", "connect-offsets", "connect-status"}
-)
+_INTERNAL_EXACT = frozenset({"_schemas", "heartbeats", "connect-configs", "connect-offsets", "connect-status"})
 _INTERNAL_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^__"), "a Kafka internal topic (its name starts with `__`)"),
     (re.compile(r"^_confluent"), "a Confluent Platform internal topic"),

@@ -181,15 +181,7 @@ class NoteObs(_Observation):
 
 
 Observation = Annotated[
-    ClusterObs
-    | TopicsObs
-    | EndOffsetsObs
-    | GroupObs
-    | CommitsObs
-    | ProducersObs
-    | RecordObs
-    | StatusObs
-    | NoteObs,
+    ClusterObs | TopicsObs | EndOffsetsObs | GroupObs | CommitsObs | ProducersObs | RecordObs | StatusObs | NoteObs,
     Field(discriminator="kind"),
 ]
 

@@ -6,9 +6,7 @@ from flow.classify import classify_topic, find_findings
 
 
 def test_an_audience_of_one_is_a_command_and_says_why():
-    result = classify_topic(
-        "warehouse", internal=False, groups=["warehouse"], record_types=["DispatchProduct"]
-    )
+    result = classify_topic("warehouse", internal=False, groups=["warehouse"], record_types=["DispatchProduct"])
     assert result.kind == "command"
     assert result.reasons[0] == "exactly one consumer group reads it: `warehouse`, an audience of one"
     assert "its records are typed `DispatchProduct`, an imperative (`dispatch`)" in result.reasons

@@ -189,9 +189,7 @@ def test_sampled_records_are_capped_per_topic_and_long_values_cut():
 
 
 def test_record_types_come_from_headers_and_drive_classification():
-    snapshot = fold(
-        commits(T0, "warehouse", {"warehouse": (0,)}), record(T0, "warehouse", type_="DispatchProduct")
-    )
+    snapshot = fold(commits(T0, "warehouse", {"warehouse": (0,)}), record(T0, "warehouse", type_="DispatchProduct"))
     warehouse = snapshot.topic("warehouse")
     assert warehouse.record_types == ("DispatchProduct",)
     assert warehouse.kind == "command"

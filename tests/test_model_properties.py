@@ -52,10 +52,7 @@ def streams(draw) -> list[list[Observation]]:
 def classification(model: FlowModel):
     snapshot = model.snapshot()
     return (
-        [
-            (t.name, t.kind, t.classification, t.groups, t.producer_names, t.record_types)
-            for t in snapshot.topics
-        ],
+        [(t.name, t.kind, t.classification, t.groups, t.producer_names, t.record_types) for t in snapshot.topics],
         snapshot.findings,
         [(s.name, s.produces, s.consumes, s.groups) for s in snapshot.services],
     )

@@ -31,9 +31,7 @@ def test_imperative_names_read_as_commands(name, word):
     assert reading.word == word
 
 
-@pytest.mark.parametrize(
-    "name", ["orders", "Order", "warehouse", "shipments", "dispatch", "order-updates", "user"]
-)
+@pytest.mark.parametrize("name", ["orders", "Order", "warehouse", "shipments", "dispatch", "order-updates", "user"])
 def test_nouns_do_not_read_as_commands(name):
     assert not read_name(name).imperative
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.hostile import write_hostile
 from adapters.recording import RecordingReader
 from adapters.scenarios import scenario
 from adapters.synthetic import SyntheticOptions, write_recording
@@ -15,6 +16,8 @@ def test_the_bundled_recordings_are_reproducible(tmp_path):
         assert fresh.read_bytes() == (SAMPLES / f"{name}.jsonl").read_bytes(), (
             f"sample_data/{name}.jsonl is stale: run scripts/make-samples"
         )
+    write_hostile(tmp_path / "hostile.jsonl")
+    assert (tmp_path / "hostile.jsonl").read_bytes() == (SAMPLES / "hostile.jsonl").read_bytes()
 
 
 def test_the_bundled_recordings_read_strictly_and_span_a_few_minutes():

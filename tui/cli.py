@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from adapters.headless import freeze_startup_objects
 from adapters.recording import RecordingError
-from tui.commands import EXIT_ERROR, UsageError, report
+from tui.commands import EXIT_ERROR, UsageError, demo, replay, report
 
-COMMANDS = (report,)
+COMMANDS = (demo, replay, report)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,226 @@
+"""What a user sees: the flow graph, command marks, selection, details, filters, tables, replay controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui_support import START, app_at, at_position, notifications, screen_text, widget_text
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_the_demo_marks_the_three_command_topics_and_the_chain(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.pause()
+        text = screen_text(app)
+        assert text.count("CMD·1") == 3
+        for name in ("warehouse", "send-email", "send-text", "web-shop", "email-service", "sms-service"):
+            assert name in text
+        assert "CHAIN" in text
+        assert "3 CMD" in text  # the status bar counts them too
+        rows = text.splitlines()
+        box_row = next(i for i, row in enumerate(rows) if "│ web-shop" in row)
+        # The seed's chain reads left to right on one line: web-shop → warehouse → warehouse → send-email.
+        chain = rows[box_row]
+        assert chain.index("web-shop") < chain.index("warehouse") < chain.index("send-email") < chain.index(
+            "email-service"
+        )
+
+
+async def test_the_event_design_shows_three_audiences_and_no_command_marks(shop_events):
+    app = app_at(shop_events, 60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "CMD·1" not in text
+        assert "×3" in text
+        for name in ("orders", "notifications", "sales", "warehouse"):
+            assert name in text
+
+
+async def test_arrow_keys_select_and_enter_explains_why_a_topic_was_flagged(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(230, 50)) as pilot:
+        await at_position(app, 60)
+        await pilot.press("right", "right", "enter")
+        await pilot.pause()
+        assert app.selection == ("topic", "warehouse")
+        text = screen_text(app)
+        assert "Why it was flagged (medium confidence)" in text
+        assert "exactly one consumer group reads it: `warehouse`, an audience of one" in text
+        assert "command_chain" in text
+        assert "DispatchProduct" in text  # recent records, with their headers
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Why it was flagged" not in screen_text(app)
+
+
+async def test_group_details_show_members_and_lag_per_partition(shop_commands):
+    app = app_at(shop_commands, 110)
+    async with app.run_test(size=(230, 50)) as pilot:
+        await at_position(app, 110)
+        await pilot.press("3")  # the groups table
+        await pilot.pause()
+        text = screen_text(app)
+        assert "sms-service" in text
+        assert "WARN" in text
+        app.select("group", "sms-service")
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "falling behind" in text
+        assert "Lag per partition" in text
+        assert "sms-service-1" in text  # the member's client id
+
+
+def laid_out(app) -> bool:
+    return app.query_one("#graph").layout_shown.topology == app._laid_out
+
+
+async def test_filter_by_regex_and_its_inverse(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.press("slash", *"send-", "enter")
+        await app.settle(laid_out)
+        await pilot.pause()
+        graph = widget_text(app, "#graph")
+        assert "send-email" in graph and "send-text" in graph
+        assert "web-shop" not in graph
+        await pilot.press("slash", "ctrl+a", "ctrl+k", *"!send-", "enter")
+        await app.settle(lambda a: laid_out(a) and a.view_filter.text == "!send-")
+        await pilot.pause()
+        graph = widget_text(app, "#graph")
+        assert "web-shop" in graph
+        assert "send-email" not in graph
+        await pilot.press("escape")  # clears the filter
+        await app.settle(lambda a: laid_out(a) and a.view_filter.text == "")
+        await pilot.pause()
+        assert "send-email" in widget_text(app, "#graph")
+
+
+async def test_commands_only_and_internal_topics_toggle(shop_events, shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.press("2")
+        await pilot.pause()
+        assert "__consumer_offsets" not in screen_text(app)  # hidden by default
+        await pilot.press("i")
+        await pilot.pause()
+        assert "__consumer_offsets" in screen_text(app)
+        await pilot.press("c")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "__consumer_offsets" not in text
+        assert text.count("CMD·1") == 3
+    events = app_at(shop_events, 60)
+    async with events.run_test(size=(120, 40)) as pilot:
+        await at_position(events, 60)
+        await pilot.press("c")
+        await events.settle(laid_out)
+        await pilot.pause()
+        assert "no topics to show" in screen_text(events)
+
+
+async def test_tables_sort_and_follow_the_selection(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.query_one("#topics")
+        names = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        assert names == sorted(names)
+        await pilot.press("s")  # next sort column: kind
+        await pilot.pause()
+        kinds = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        assert kinds == sorted(kinds, key=lambda k: ("CMD" not in k, k))
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.selection is not None
+        assert app.details_open
+
+
+async def test_replay_controls_pause_step_seek_and_speed(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await at_position(app, 60)
+        assert "⏸" in screen_text(app)
+        await pilot.press("right_square_bracket")
+        await app.settle(lambda a: a.frame.playback.position == START + 62_000)
+        await pilot.press("left_square_bracket")
+        await app.settle(lambda a: a.frame.playback.position == START + 60_000)
+        await pilot.press("G")
+        await app.settle(lambda a: a.frame.playback.position == START + 180_000)
+        await pilot.press("g")
+        await app.settle(lambda a: a.frame.playback.position == START)
+        await pilot.press("plus", "plus")
+        await app.settle(lambda a: a.frame.playback.speed == 4.0)
+        await pilot.press("minus")
+        await app.settle(lambda a: a.frame.playback.speed == 2.0)
+        await pilot.press("colon", *"seek 01:30", "enter")
+        await app.settle(lambda a: a.frame.playback.position == START + 90_000)
+        await pilot.pause()
+        assert "01:30/03:00" in screen_text(app)
+        await pilot.press("colon", *"speed 16", "enter")
+        await app.settle(lambda a: a.frame.playback.speed == 16.0)
+        await pilot.press("space")
+        await app.settle(lambda a: not a.frame.playback.paused and a.frame.playback.position > START + 100_000)
+        await pilot.press("space")
+        await app.settle(lambda a: a.frame.playback.paused)
+
+
+async def test_captions_follow_the_story(shop_commands):
+    app = app_at(shop_commands, 30)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await at_position(app, 30)
+        await pilot.pause()
+        assert "Only the warehouse service reads `warehouse`: an audience of one." in screen_text(app)
+        await pilot.press("colon", *"seek 01:10", "enter")
+        await app.settle(lambda a: a.frame.playback.position == START + 70_000)
+        await pilot.pause()
+        assert "a command chain" in screen_text(app)
+
+
+async def test_commands_switch_views_and_unknown_ones_say_so(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.press("colon", *"cg", "enter")
+        await pilot.pause()
+        assert app.view == "groups"
+        await pilot.press("colon", *"producers", "enter")
+        await pilot.pause()
+        assert app.view == "services"
+        assert "web-shop" in screen_text(app)
+        await pilot.press("colon", *"flux", "enter")
+        await pilot.pause()
+        assert any("Unknown command 'flux'" in message for message in notifications(app))
+
+
+async def test_help_lists_the_keys_of_the_mode(shop_commands):
+    app = app_at(shop_commands, 10)
+    async with app.run_test(size=(140, 60)) as pilot:
+        await at_position(app, 10)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "CMD·1" in text and "a command topic: exactly one consumer group reads it" in text
+        assert "Pause" in text and "Step back" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Marks" not in screen_text(app)
+
+
+async def test_the_demo_loops(shop_commands):
+    from adapters.replay import replay_file
+    from tui.app import create_app
+
+    app = create_app(replay_file(shop_commands, loop=True, speed=float("inf")))
+    async with app.run_test(size=(120, 40)):
+        await app.settle(lambda a: a.frame is not None and a.frame.playback.loops >= 1)
+        assert not app.frame.playback.finished

@@ -1,0 +1,39 @@
+"""`flowscope replay FILE`: play a recording with its timing, scaled by a speed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from adapters.replay import parse_speed, replay_file
+from tui.commands import UsageError
+from tui.format import parse_position
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="replay a recording (.jsonl or .jsonl.gz) with its timing",
+        description="Replay a recording: space pauses, + and - change speed, [ and ] step, g and G jump.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a flowscope recording")
+    parser.add_argument("--speed", default="1", help="0.25 to 64, or max (1)")
+    parser.add_argument("--loop", action="store_true", help="start over at the end")
+    parser.add_argument("--start", metavar="MM:SS", help="start at this position in the recording")
+    parser.add_argument("--strict", action="store_true", help="stop at the first bad line")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        speed = parse_speed(args.speed)
+        offset = parse_position(args.start) if args.start else None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    source = replay_file(args.file, speed=speed, loop=args.loop, strict=args.strict)
+    if offset is not None:
+        start = source.playback().start or 0
+        source.seek(start + offset)
+    from tui.app import run_app  # Textual loads only for commands that open the app
+
+    return run_app(source)
