@@ -10,16 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from pydantic import ValidationError
+
 from flow.observations import (
     FORMAT_NAME,
     FORMAT_VERSION,
     FormatError,
     Observation,
     RecordingHeader,
+    describe_validation_error,
     encode_header,
     encode_observation,
     parse_header,
-    parse_observation,
+    validate_line,
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -73,8 +76,13 @@ class RecordingReader:
             raise RecordingError(f"{self.path}: is a directory, not a recording") from None
         except OSError as error:
             raise RecordingError(f"{self.path}: cannot be read ({error.strerror or error})") from None
-        first = self._readline()
-        if first is None or not first.strip():
+        try:
+            first = self._file.readline()
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            self._file.close()
+            raise RecordingError(f"{self.path}:1: the compressed file is truncated before its first line") from None
+        self.lines_read = 1
+        if not first.strip():
             self._file.close()
             raise RecordingError(f"{self.path}:1: empty file, not a flowscope recording")
         try:
@@ -82,16 +90,6 @@ class RecordingReader:
         except FormatError as error:
             self._file.close()
             raise RecordingError(f"{self.path}:1: {error}") from None
-
-    def _readline(self) -> bytes | None:
-        try:
-            line = self._file.readline()
-        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise _Truncated(str(error)) from None
-        if not line:
-            return None
-        self.lines_read += 1
-        return line
 
     def _problem(self, line_number: int, what: str) -> None:
         message = f"{self.path}:{line_number}: {what}"
@@ -103,33 +101,34 @@ class RecordingReader:
             self.problems.append(message)
 
     def __iter__(self) -> Iterator[Observation]:
+        # The hot path of every replay and report: read, validate, yield. Everything unusual (blank,
+        # bad or partial lines, a truncated gzip stream) is sorted out only after validation failed.
+        validate = validate_line
+        lines = iter(self._file)
         try:
             while True:
                 try:
-                    line = self._readline()
-                except _Truncated:
+                    line = next(lines)
+                except StopIteration:
+                    return
+                except (EOFError, zlib.error, gzip.BadGzipFile):
                     self._problem(
-                        self.lines_read + 1,
-                        "the compressed file is truncated here: the lines before it were read",
+                        self.lines_read + 1, "the compressed file is truncated here: the lines before it were read"
                     )
                     return
-                if line is None:
-                    return
-                if not line.endswith(b"\n") and line.strip():
-                    # A writer killed mid-line leaves a partial last line; it is not an observation.
-                    try:
-                        obs = parse_observation(line)
-                    except FormatError:
+                self.lines_read += 1
+                try:
+                    obs = validate(line)
+                except ValidationError as error:
+                    if not line.strip():
+                        continue
+                    if not line.endswith(b"\n"):
+                        # A writer killed mid-line leaves a partial last line; it is not an observation.
                         self._problem(self.lines_read, "incomplete last line (the writer stopped mid-line)")
                         return
-                    yield obs
-                    return
-                if not line.strip():
+                    self._problem(self.lines_read, describe_validation_error(error))
                     continue
-                try:
-                    yield parse_observation(line)
-                except FormatError as error:
-                    self._problem(self.lines_read, str(error))
+                yield obs
         finally:
             self.close()
 
@@ -142,10 +141,6 @@ class RecordingReader:
 
     def close(self) -> None:
         self._file.close()
-
-
-class _Truncated(Exception):
-    pass
 
 
 class RecordingWriter:

@@ -67,6 +67,7 @@ class _Simulation:
         services = sorted({e.service for e in spec.emitters} | {r.service for r in spec.reactions})
         self.pids = {service: 4000 + index for index, service in enumerate(services)}
         self.sequences: dict[tuple[str, str], list[int]] = {}
+        self.writers_of: dict[str, list[str]] = {}
         self.phases = [rng.random() for _ in spec.emitters]
         self.reactions_by_trigger: dict[tuple[str, str], list[int]] = {}
         for index, reaction in enumerate(spec.reactions):
@@ -115,7 +116,10 @@ class _Simulation:
 
     def _write(self, service: str, topic: str, split: list[int], produced: dict[str, list[int]]) -> None:
         end = self.end[topic]
-        sequences = self.sequences.setdefault((service, topic), [-1] * len(end))
+        sequences = self.sequences.get((service, topic))
+        if sequences is None:
+            sequences = self.sequences[service, topic] = [-1] * len(end)
+            self.writers_of.setdefault(topic, []).append(service)
         tick = produced.setdefault(topic, [0] * len(end))
         for partition, count in enumerate(split):
             if count:
@@ -218,10 +222,8 @@ class _Simulation:
 
     def producers(self, t: int, topic: str) -> ProducersObs | None:
         states: dict[int, list[ProducerState]] = {}
-        for (service, written), sequences in self.sequences.items():
-            if written != topic:
-                continue
-            for partition, sequence in enumerate(sequences):
+        for service in self.writers_of.get(topic, ()):
+            for partition, sequence in enumerate(self.sequences[service, topic]):
                 if sequence >= 0:
                     states.setdefault(partition, []).append((self.pids[service], 0, sequence, t))
         if not states:

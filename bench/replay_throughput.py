@@ -1,14 +1,19 @@
-"""Observations per second through reader + FlowModel for the `large` scenario, against plain json.loads.
+"""Observations per second through reader + FlowModel for the `large` scenario, against plain json.loads,
+and the memory the model needs after a day of it against after an hour.
 
-Usage: .venv/bin/python bench/replay_throughput.py [--minutes 10] [--repeat 3]
-Target: ratio >= 0.5, i.e. the whole fold costs at most twice plain JSON parsing of the same lines.
+Usage: .venv/bin/python bench/replay_throughput.py [--minutes 10] [--repeat 3] [--hours 24] [--interval 60]
+Targets: throughput ratio >= 0.5 (the whole fold costs at most twice plain JSON parsing of the same lines);
+peak RSS after folding 24 h within 1.2x of the peak after 1 h. The memory run folds the simulation
+directly (no file) in a fresh process, refreshing every --interval seconds so a day takes minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,11 +50,56 @@ def timed(function, path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, count
 
 
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_probe(hours: float, interval_s: int) -> int:
+    """Fold `hours` of `large` and print peak RSS after the first hour and at the end (a fresh process)."""
+    from adapters.synthetic import synthetic
+
+    freeze_startup_objects()
+    model = FlowModel()
+    options = SyntheticOptions(interval_ms=interval_s * 1000, duration_s=hours * 3600, records_per_tick=50)
+    hour_mark = options.start_ms + 3600 * 1000
+    after_hour = None
+    for obs in synthetic(large(), options):
+        if after_hour is None and obs.t >= hour_mark:
+            after_hour = peak_rss_mb()
+        model.apply(obs)
+    model.snapshot()
+    print(json.dumps({"after_hour": after_hour, "at_end": peak_rss_mb(), "footprint": model.footprint()}))
+    return 0
+
+
+def memory_figure(hours: float, interval_s: int) -> None:
+    started = time.perf_counter()
+    probe = subprocess.run(
+        [sys.executable, __file__, "--memory-probe", "--hours", str(hours), "--interval", str(interval_s)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(probe.stdout)
+    ratio = result["at_end"] / result["after_hour"]
+    verdict = "OK" if ratio <= 1.2 else "MISSED"
+    print(
+        f"peak RSS folding `large` every {interval_s}s: {result['after_hour']:.0f} MB after 1 h, "
+        f"{result['at_end']:.0f} MB after {hours:g} h ({time.perf_counter() - started:.0f} s)"
+    )
+    print(f"ratio ({hours:g} h / 1 h): {ratio:.2f}  target <= 1.2  {verdict}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="virtual minutes of `large` (10)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, the median is reported (3)")
+    parser.add_argument("--hours", type=float, default=24.0, help="virtual hours for the memory figure (24)")
+    parser.add_argument("--interval", type=int, default=60, help="refresh seconds in the memory run (60)")
+    parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_probe:
+        return memory_probe(args.hours, args.interval)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "large.jsonl"
         started = time.perf_counter()
@@ -75,6 +125,7 @@ def main() -> int:
         ratio = json_s / fold_s
         verdict = "OK" if ratio >= 0.5 else "MISSED"
         print(f"ratio (fold throughput / json throughput): {ratio:.2f}  target >= 0.5  {verdict}")
+    memory_figure(args.hours, args.interval)
     return 0
 
 

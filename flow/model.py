@@ -117,6 +117,8 @@ class FlowModel:
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         self.config = config or ModelConfig()
+        self._window_ms = self.config.rate_window_ms
+        self._lag_window = self.config.lag_window
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
             EndOffsetsObs: self._on_end_offsets,
             CommitsObs: self._on_commits,
@@ -132,7 +134,7 @@ class FlowModel:
 
     def reset(self) -> None:
         """Forget everything, as if no observation had been seen (used by seek and loop)."""
-        self._now = 0
+        self._now = -1  # before any observation, so the first one always starts an instant
         self._started: int | None = None
         self._count = 0
         self._topics: dict[str, _Topic] = {}
@@ -150,25 +152,26 @@ class FlowModel:
 
     @property
     def now(self) -> int:
-        return self._now
+        return max(self._now, 0)
 
     @property
     def observations(self) -> int:
         return self._count
 
     def apply(self, obs: Observation) -> None:
-        t = obs.t
-        if t > self._now:
-            self._end_step()
-            self._now = t
-            if self._started is None:
-                self._started = t
-            if t >= self._next_sweep:
-                self._sweep()
-        elif self._started is None:
-            self._started = t
+        if obs.t > self._now:
+            self._advance(obs.t)
         self._count += 1
-        self._dispatch[type(obs)](obs)
+        self._dispatch[obs.__class__](obs)
+
+    def _advance(self, t: int) -> None:
+        """A new instant begins: settle the previous one, and forget what is too old now and then."""
+        self._end_step()
+        self._now = t
+        if self._started is None:
+            self._started = t
+        if t >= self._next_sweep:
+            self._sweep()
 
     def apply_all(self, observations: Iterable[Observation]) -> None:
         for obs in observations:
@@ -214,12 +217,15 @@ class FlowModel:
         self._trim(self._ends, t, self.config.lag_window + 1)
 
     def _on_commits(self, obs: CommitsObs) -> None:
+        t = obs.t
         group = self._groups.get(obs.group)
         if group is None:
             group = self._groups[obs.group] = _Group(obs.group)
-        group.last_seen = obs.t
-        group.history.append((obs.t, obs.offsets))
-        self._trim(group.history, obs.t, self.config.lag_window)
+        group.last_seen = t
+        history = group.history
+        history.append((t, obs.offsets))
+        if len(history) > self._lag_window and history[1][0] <= t - self._window_ms:
+            self._trim(history, t, self._lag_window)
 
     def _on_record(self, obs: RecordObs) -> None:
         config = self.config
@@ -246,17 +252,19 @@ class FlowModel:
         topic.record_writers.append(writer)
 
     def _on_producers(self, obs: ProducersObs) -> None:
-        topic = self._topic(obs.topic)
-        topic.last_seen = obs.t
+        t = obs.t
+        topic = self._topics.get(obs.topic) or self._topic(obs.topic)
+        topic.last_seen = t
         entries = topic.producers
         # A rate needs only a base and the newest state; samples closer than a quarter window add nothing.
-        if len(entries) >= 2 and obs.t - entries[-2][0] < self.config.rate_window_ms // 4:
-            entries[-1] = (obs.t, obs.partitions)
+        if len(entries) >= 2 and t - entries[-2][0] < self._window_ms // 4:
+            entries[-1] = (t, obs.partitions)
         else:
-            entries.append((obs.t, obs.partitions))
-            self._trim(entries, obs.t, 2)
-        for pid, transactional_id in obs.transactional_ids.items():
-            self._pid_names[pid] = (source_service(transactional_id, self.config.aliases), obs.t)
+            entries.append((t, obs.partitions))
+            self._trim(entries, t, 2)
+        if obs.transactional_ids:
+            for pid, transactional_id in obs.transactional_ids.items():
+                self._pid_names[pid] = (source_service(transactional_id, self.config.aliases), t)
 
     def _on_group(self, obs: GroupObs) -> None:
         group = self._groups.get(obs.group)
@@ -338,7 +346,7 @@ class FlowModel:
 
     def snapshot(self) -> FlowSnapshot:
         self._end_step()
-        now = self._now
+        now = self.now
         horizon = now - self.config.rate_window_ms
         end_base = _first_in_window(self._ends, horizon)
         end_times = [t for t, _ in self._ends]

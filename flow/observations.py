@@ -210,6 +210,10 @@ _observation_adapter: TypeAdapter[Observation] = TypeAdapter(Observation)
 _header_adapter: TypeAdapter[RecordingHeader] = TypeAdapter(RecordingHeader)
 
 
+validate_line = _observation_adapter.validate_json
+"""Validate one JSON line as an observation; raises pydantic's ValidationError (see parse_observation)."""
+
+
 class FormatError(ValueError):
     """A line that is not a valid observation or header; the message says what is wrong in plain words."""
 
