@@ -42,6 +42,7 @@ class Session:
         config: ModelConfig | None = None,
         publish_interval: float = 0.25,
         on_error: Callable[[BaseException], None] | None = None,
+        paced: bool = False,
     ) -> None:
         self.source = source
         self.model = FlowModel(config)
@@ -50,6 +51,9 @@ class Session:
         self._interval = publish_interval
         self._last_publish = 0.0
         self._dirty = False
+        self._unacknowledged = False
+        self._paced = paced
+        """When paced, a new frame waits until the receiver acknowledged the previous one."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._task: asyncio.Task[None] | None = None
@@ -70,11 +74,16 @@ class Session:
 
     def publish(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and (not self._dirty or now - self._last_publish < self._interval):
+        if not force and (not self._dirty or self._unacknowledged or now - self._last_publish < self._interval):
             return
         self._last_publish = now
         self._dirty = False
+        self._unacknowledged = self._paced
         self._on_frame(self.frame())
+
+    def acknowledge(self) -> None:
+        """The UI has drawn the last frame: the next may come (frames never pile up behind a slow UI)."""
+        self._unacknowledged = False
 
     def frame(self) -> Frame:
         started = time.perf_counter()

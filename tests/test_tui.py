@@ -24,8 +24,11 @@ async def test_the_demo_marks_the_three_command_topics_and_the_chain(shop_comman
         box_row = next(i for i, row in enumerate(rows) if "│ web-shop" in row)
         # The seed's chain reads left to right on one line: web-shop → warehouse → warehouse → send-email.
         chain = rows[box_row]
-        assert chain.index("web-shop") < chain.index("warehouse") < chain.index("send-email") < chain.index(
-            "email-service"
+        assert (
+            chain.index("web-shop")
+            < chain.index("warehouse")
+            < chain.index("send-email")
+            < chain.index("email-service")
         )
 
 
@@ -133,12 +136,19 @@ async def test_tables_sort_and_follow_the_selection(shop_commands):
         await pilot.press("2")
         await pilot.pause()
         table = app.query_one("#topics")
-        names = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        names = [table.row_texts(i)[0] for i in range(table.row_count)]
         assert names == sorted(names)
-        await pilot.press("s")  # next sort column: kind
+        await pilot.press("s")  # next sort column: kind, commands first
         await pilot.pause()
-        kinds = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
-        assert kinds == sorted(kinds, key=lambda k: ("CMD" not in k, k))
+        kinds = [table.row_texts(i)[1] for i in range(table.row_count)]
+        assert kinds == [" CMD·1 "] * 3
+        await pilot.press("s", "s")  # msg/s, busiest first
+        await pilot.pause()
+        rates = [float(table.row_texts(i)[3]) for i in range(table.row_count)]
+        assert rates == sorted(rates, reverse=True)
+        await pilot.press("S")
+        await pilot.pause()
+        assert [float(table.row_texts(i)[3]) for i in range(table.row_count)] == sorted(rates)
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.selection is not None
@@ -149,7 +159,7 @@ async def test_replay_controls_pause_step_seek_and_speed(shop_commands):
     app = app_at(shop_commands, 60)
     async with app.run_test(size=(140, 40)) as pilot:
         await at_position(app, 60)
-        assert "⏸" in screen_text(app)
+        assert "‖" in screen_text(app)
         await pilot.press("right_square_bracket")
         await app.settle(lambda a: a.frame.playback.position == START + 62_000)
         await pilot.press("left_square_bracket")
@@ -224,3 +234,19 @@ async def test_the_demo_loops(shop_commands):
     async with app.run_test(size=(120, 40)):
         await app.settle(lambda a: a.frame is not None and a.frame.playback.loops >= 1)
         assert not app.frame.playback.finished
+
+
+async def test_frames_keep_coming_while_the_help_screen_is_open(shop_commands):
+    from adapters.replay import replay_file
+    from tui.app import create_app
+
+    app = create_app(replay_file(shop_commands, loop=True, speed=64.0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle(lambda a: a.frame is not None)
+        await pilot.press("question_mark")
+        before = app.frames_applied
+        await app.settle(lambda a: a.frames_applied > before + 3)
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "CMD·1" in screen_text(app)

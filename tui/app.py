@@ -27,13 +27,13 @@ from adapters.replay import parse_speed
 from adapters.session import Frame, Session
 from adapters.source import Source
 from flow.model import ModelConfig
+from flow.sanitize import clean
 from flow.snapshot import FlowSnapshot
 from tui.details import DetailsPanel
 from tui.format import parse_position
-from tui.graph import FlowGraph
+from tui.graph import FlowGraph, Looks, describe
 from tui.help import HelpScreen
 from tui.layout import GraphLayout, NodeId, Topology, layout
-from flow.sanitize import clean
 from tui.statusbar import CaptionBar, StatusBar, status_text
 from tui.tables import FlowTable, GroupsTable, ServicesTable, TopicsTable
 
@@ -47,11 +47,24 @@ VIEW_ALIASES = {
 
 
 class FrameReady(Message):
-    """A new frame from the session; a newer one replaces it if both are waiting (latest wins)."""
+    """A new frame from the session; a newer one replaces it if both are waiting (latest wins).
 
-    def __init__(self, frame: Frame) -> None:
+    What can be derived without the UI (the filtered topology, the graph's box looks) is computed on
+    the session's thread before posting, so the UI loop only updates widgets.
+    """
+
+    def __init__(
+        self,
+        frame: Frame,
+        view_filter: ViewFilter | None = None,
+        shown: Visible | None = None,
+        looks: Looks | None = None,
+    ) -> None:
         super().__init__()
         self.frame = frame
+        self.view_filter = view_filter
+        self.shown = shown
+        self.looks = looks
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FrameReady)
@@ -188,7 +201,9 @@ class FlowscopeApp(App[int]):
     ) -> None:
         super().__init__()
         self.source = source
-        self.session = Session(source, self._frame_from_session, config=config, publish_interval=publish_interval)
+        self.session = Session(
+            source, self._frame_from_session, config=config, publish_interval=publish_interval, paced=True
+        )
         self.frame: Frame | None = None
         self.view_filter = ViewFilter()
         self.view = "graph"
@@ -201,6 +216,11 @@ class FlowscopeApp(App[int]):
         self.frames_applied = 0
 
     # -- composition and life cycle -------------------------------------------------------------------
+
+    @property
+    def _main(self) -> Screen[Any]:
+        """The main screen, whatever is on top of it (help, palette): widgets are looked up there."""
+        return self.screen_stack[0]
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -216,10 +236,10 @@ class FlowscopeApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#details", DetailsPanel).display = False
-        self.query_one("#prompt", Input).display = False
-        self.query_one("#caption", CaptionBar).display = False
-        self.query_one("#graph", FlowGraph).focus()
+        self._main.query_one("#details", DetailsPanel).display = False
+        self._main.query_one("#prompt", Input).display = False
+        self._main.query_one("#caption", CaptionBar).display = False
+        self._main.query_one("#graph", FlowGraph).focus()
         if self._start_paused_at is not None:
             replay: Any = self.source
             replay.set_paused(True)
@@ -230,37 +250,44 @@ class FlowscopeApp(App[int]):
         self.session.stop()
 
     def _frame_from_session(self, frame: Frame) -> None:
-        self.post_message(FrameReady(frame))
+        """Runs on the session's thread: prepare what does not need the UI, then hand the frame over."""
+        view_filter = self.view_filter
+        snapshot = frame.snapshot
+        self.post_message(FrameReady(frame, view_filter, visible(snapshot, view_filter), describe(snapshot)))
 
     # -- frames ---------------------------------------------------------------------------------------
 
     @on(FrameReady)
     def _apply_frame(self, message: FrameReady) -> None:
+        if self._closing or not self.screen_stack:
+            return  # a frame that arrived while the app shuts down
         self.frame = message.frame
-        self.refresh_views()
+        current = message.view_filter is self.view_filter  # else the filter changed while it travelled
+        self.refresh_views(message.shown if current else None, message.looks)
         self.frames_applied += 1
+        self.session.acknowledge()
         self._updated.set()
 
-    def refresh_views(self) -> None:
+    def refresh_views(self, shown: Visible | None = None, looks: Looks | None = None) -> None:
         frame = self.frame
         if frame is None:
             return
         snapshot = frame.snapshot
         with self.batch_update():
-            self.query_one("#status", StatusBar).update(status_text(frame, interval=self._live_interval()))
-            self.query_one("#caption", CaptionBar).show(snapshot.note)
-            shown = visible(snapshot, self.view_filter)
+            self._main.query_one("#status", StatusBar).update(status_text(frame, interval=self._live_interval()))
+            self._main.query_one("#caption", CaptionBar).show(snapshot.note)
+            shown = shown or visible(snapshot, self.view_filter)
             self.shown = shown
             if shown.topology != self._laid_out:
                 self._laid_out = shown.topology
                 self._compute_layout(shown.topology)
-            graph = self.query_one("#graph", FlowGraph)
-            graph.set_snapshot(snapshot)
+            graph = self._main.query_one("#graph", FlowGraph)
+            graph.set_looks(looks or describe(snapshot))
             if self.view != "graph":
                 self._table(self.view).show(snapshot, self._keep(self.view))
             if self.details_open:
                 kind, name = self.selection if self.selection else (None, None)
-                self.query_one("#details", DetailsPanel).show(snapshot, kind, name)
+                self._main.query_one("#details", DetailsPanel).show(snapshot, kind, name)
 
     def _keep(self, view: str) -> Callable[[str], bool]:
         shown = self.shown
@@ -269,8 +296,8 @@ class FlowscopeApp(App[int]):
         names = {"topics": shown.topics, "groups": shown.groups, "services": shown.services}[view]
         return names.__contains__
 
-    def _table(self, view: str) -> FlowTable:
-        return self.query_one(f"#{view}", FlowTable)
+    def _table(self, view: str) -> FlowTable[Any]:
+        return self._main.query_one(f"#{view}", FlowTable)
 
     @work(thread=True, exclusive=True, group="layout")
     def _compute_layout(self, topology: Topology) -> None:
@@ -280,7 +307,7 @@ class FlowscopeApp(App[int]):
     def _apply_layout(self, message: LayoutReady) -> None:
         if message.layout.topology != self._laid_out:
             return  # a newer topology is being laid out
-        graph = self.query_one("#graph", FlowGraph)
+        graph = self._main.query_one("#graph", FlowGraph)
         graph.set_layout(message.layout)
         self._updated.set()
         if self.selection and self.selection[0] in ("topic", "service"):
@@ -312,19 +339,20 @@ class FlowscopeApp(App[int]):
         if message.name is not None:
             self._set_selection(message.kind, message.name)
 
-    @on(FlowTable.RowSelected)
-    def _table_row_entered(self, message: FlowTable.RowSelected) -> None:
+    @on(FlowTable.Activated)
+    def _table_row_entered(self, message: FlowTable.Activated) -> None:
+        self._set_selection(message.kind, message.name)
         self.action_details(open_only=True)
 
     def _set_selection(self, kind: str, name: str) -> None:
         self.selection = (kind, name)
         if self.details_open and self.frame is not None:
-            self.query_one("#details", DetailsPanel).show(self.frame.snapshot, kind, name)
+            self._main.query_one("#details", DetailsPanel).show(self.frame.snapshot, kind, name)
 
     def action_details(self, open_only: bool = False) -> None:
-        panel = self.query_one("#details", DetailsPanel)
+        panel = self._main.query_one("#details", DetailsPanel)
         if self.selection is None:
-            graph = self.query_one("#graph", FlowGraph)
+            graph = self._main.query_one("#graph", FlowGraph)
             if self.view == "graph" and graph.layout_shown and graph.layout_shown.layers:
                 graph.action_move(0, 0)
             if self.selection is None:
@@ -340,7 +368,7 @@ class FlowscopeApp(App[int]):
         """Select a topic, group or service by name in every view (palette and commands use this)."""
         self._set_selection(kind, name)
         if kind in ("topic", "service"):
-            self.query_one("#graph", FlowGraph).select((kind, name))  # type: ignore[arg-type]
+            self._main.query_one("#graph", FlowGraph).select((kind, name))  # type: ignore[arg-type]
         table_view = {"topic": "topics", "group": "groups", "service": "services"}[kind]
         self._table(table_view).select_key(name)
 
@@ -348,8 +376,8 @@ class FlowscopeApp(App[int]):
 
     def action_view(self, view: str) -> None:
         self.view = view
-        self.query_one("#views", ContentSwitcher).current = view
-        widget = self.query_one(f"#{view}")
+        self._main.query_one("#views", ContentSwitcher).current = view
+        widget = self._main.query_one(f"#{view}")
         widget.focus()
         if view != "graph" and self.frame is not None:
             table = self._table(view)
@@ -371,7 +399,7 @@ class FlowscopeApp(App[int]):
         self.notify("Internal topics " + ("shown." if self.view_filter.show_internal else "hidden."), timeout=2)
 
     def action_prompt(self, mode: str) -> None:
-        prompt = self.query_one("#prompt", Input)
+        prompt = self._main.query_one("#prompt", Input)
         prompt.placeholder = (
             "filter names by regex (! inverts), enter to apply, esc to clear"
             if mode == "filter"
@@ -387,7 +415,7 @@ class FlowscopeApp(App[int]):
     def _prompt_submitted(self, event: Input.Submitted) -> None:
         prompt = event.input
         prompt.display = False
-        self.query_one(f"#{self.view}").focus()
+        self._main.query_one(f"#{self.view}").focus()
         if getattr(prompt, "mode", "command") == "filter":
             self.set_filter(replace(self.view_filter, text=event.value.strip()))
         else:
@@ -395,13 +423,13 @@ class FlowscopeApp(App[int]):
 
     def action_back_out(self) -> None:
         """Back out one level: the prompt, then the details panel, then the filter, then the selection."""
-        prompt = self.query_one("#prompt", Input)
+        prompt = self._main.query_one("#prompt", Input)
         if prompt.display:
             prompt.display = False
-            self.query_one(f"#{self.view}").focus()
+            self._main.query_one(f"#{self.view}").focus()
         elif self.details_open:
             self.details_open = False
-            self.query_one("#details", DetailsPanel).display = False
+            self._main.query_one("#details", DetailsPanel).display = False
         elif self.view_filter.text or self.view_filter.commands_only:
             self.set_filter(replace(self.view_filter, text="", commands_only=False))
         elif self.view != "graph":

@@ -13,9 +13,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from flow.sanitize import clean, payload_text
 from flow.snapshot import UNKNOWN_WRITER, FlowSnapshot, GroupView, LagStatus, ServiceView, TopicView
 from tui.format import compact_number, rate_text, seconds_text
-from flow.sanitize import clean, payload_text
 from tui.tables import KIND_STYLE, STATUS_STYLE
 
 RECORDS_SHOWN = 5
@@ -225,7 +225,9 @@ class DetailsPanel(VerticalScroll):
     """Shows the selection's details; the app decides what is selected."""
 
     DEFAULT_CSS = """
-    DetailsPanel { width: 45%; min-width: 36; border-left: vkey $panel-lighten-2; padding: 0 1; }
+    DetailsPanel {
+        width: 45%; min-width: 36; border-left: vkey $panel-lighten-2; padding: 0 1; scrollbar-gutter: stable;
+    }
     DetailsPanel > Static { width: 1fr; }
     """
 

@@ -20,10 +20,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from flow.sanitize import clean
 from flow.snapshot import FlowSnapshot, LagStatus
 from tui.format import compact_number, rate_text
-from tui.layout import DOWN, LEFT, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId
-from flow.sanitize import clean
+from tui.layout import DOWN, LEFT, MAX_BOX_WIDTH, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId
 
 _THIN = {
     LEFT | RIGHT: "─", UP | DOWN: "│", RIGHT | DOWN: "┌", LEFT | DOWN: "┐", RIGHT | UP: "└", LEFT | UP: "┘",
@@ -99,7 +99,7 @@ class FlowGraph(ScrollView, can_focus=True):
     FlowGraph > .flow-graph--badge { color: $text-muted; }
     FlowGraph > .flow-graph--unread { color: $text-disabled; }
     FlowGraph > .flow-graph--internal { color: $text-disabled; }
-    FlowGraph > .flow-graph--selected { color: $accent; text-style: bold reverse; }
+    FlowGraph > .flow-graph--selected { color: $accent; text-style: bold; }
     FlowGraph > .flow-graph--edge { color: $text-muted; }
     FlowGraph > .flow-graph--edge-command { color: $warning; }
     FlowGraph > .flow-graph--edge-selected { color: $accent; text-style: bold; }
@@ -131,7 +131,7 @@ class FlowGraph(ScrollView, can_focus=True):
         self._edges: dict[EdgeId, EdgeLook] = {}
         self._selected: NodeId | None = None
         self._version = 0
-        self._lines: LRUCache[tuple[int, int], Strip] = LRUCache(512)
+        self._lines: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(512)
         self.empty_message = "no topics to show"
 
     # -- data in ------------------------------------------------------------------------------------
@@ -151,8 +151,9 @@ class FlowGraph(ScrollView, can_focus=True):
             self._select(None)
         self._invalidate()
 
-    def set_snapshot(self, snapshot: FlowSnapshot) -> None:
-        self._looks, self._edges = describe(snapshot)
+    def set_looks(self, looks: Looks) -> None:
+        """The boxes' and edges' looks for the latest snapshot (see :func:`describe`)."""
+        self._looks, self._edges = looks
         self._invalidate()
 
     def select(self, node: NodeId | None, *, scroll: bool = True) -> None:
@@ -209,43 +210,53 @@ class FlowGraph(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = y + scroll_y
-        key = (row, self._version)
+        width = self.size.width
+        key = (row, scroll_x, width, self._version)
         strip = self._lines.get(key)
         if strip is None:
-            strip = self._render_row(row)
+            strip = self._render_row(row, scroll_x, width)
             self._lines[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + self.size.width, self.rich_style)
+        return strip
 
-    def _render_row(self, row: int) -> Strip:
+    def _render_row(self, row: int, left: int, width: int) -> Strip:
+        """One screen row: the part of layout row ``row`` from column ``left``, ``width`` cells wide."""
         layout = self._layout
         base = self.rich_style
         if layout is None or not layout.boxes:
             if row == 1:
-                return Strip([Segment(f"  {self.empty_message}", base + self._style("flow-graph--dim"))])
-            return Strip([])
-        width = layout.width
-        chars = [" "] * width
-        styles: list[Style] = [base] * width
+                text = f"  {self.empty_message}"
+                return Strip([Segment(text, base + self._style("flow-graph--dim"))]).extend_cell_length(width, base)
+            return Strip.blank(width, base)
+        # Draw into a buffer one box wider on each side than the screen, so boxes cut by the edge fit.
+        margin = MAX_BOX_WIDTH
+        origin = left - margin
+        span = width + 2 * margin
+        chars = [" "] * span
+        styles: list[Style] = [base] * span
         selected_edges = self._selected_edges()
         for x, (bits, edges) in layout.cells(row).items():
-            look = self._edge_look(edges, selected_edges)
-            table = _HEAVY if look.weight == "heavy" else _IDLE if look.weight == "idle" else _THIN
-            chars[x] = table.get(bits, "┼")
-            styles[x] = base + self._style(look.component)
-        for x, y, edge in layout.arrows:
-            if y == row and 0 <= x < width:
-                chars[x] = "▶"
-                styles[x] = base + self._style(self._edge_look([edge], selected_edges).component)
+            if origin <= x < origin + span:
+                look = self._edge_look(edges, selected_edges)
+                table = _HEAVY if look.weight == "heavy" else _IDLE if look.weight == "idle" else _THIN
+                chars[x - origin] = table.get(bits, "┼")
+                styles[x - origin] = base + self._style(look.component)
+        for x, _, edge, glyph in layout.arrows_in_row(row):
+            if origin <= x < origin + span:
+                chars[x - origin] = glyph
+                styles[x - origin] = base + self._style(self._edge_look([edge], selected_edges).component)
         segments: list[Segment] = []
         for box in layout.boxes_in_rows(row, row):
-            self._draw_box(box, row - box.y, chars, styles)
+            if box.x + box.width > origin and box.x < origin + span:
+                self._draw_box(box._replace(x=box.x - origin), row - box.y, chars, styles)
+        chars, styles = chars[margin : margin + width], styles[margin : margin + width]
+        width = len(chars)
         # Merge runs of equal style into segments.
         start = 0
         for x in range(1, width + 1):
             if x == width or styles[x] is not styles[start]:
                 segments.append(Segment("".join(chars[start:x]), styles[start]))
                 start = x
-        return Strip(segments, width)
+        return Strip(segments, width).extend_cell_length(self.size.width, base)
 
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
@@ -273,22 +284,21 @@ class FlowGraph(ScrollView, can_focus=True):
         if selected:
             border = border + self._style("flow-graph--selected")
         w = box.width
-        rounded = box.node[0] == "topic"
+        # Topics have round corners, services square ones; the selection gets a heavy frame.
+        corners = "┏┓┗┛" if selected else "╭╮╰╯" if box.node[0] == "topic" else "┌┐└┘"
+        horizontal, vertical = ("━", "┃") if selected else ("─", "│")
         if line in (0, 3):
-            left, right = ("╭", "╮") if line == 0 else ("╰", "╯")
-            if not rounded:
-                left, right = ("┌", "┐") if line == 0 else ("└", "┘")
-            self._put(chars, styles, box.x, left + "─" * (w - 2) + right, border)
+            left, right = (corners[0], corners[1]) if line == 0 else (corners[2], corners[3])
+            self._put(chars, styles, box.x, left + horizontal * (w - 2) + right, border)
             if line == 0 and look.badge:  # the badge sits in the top border, like a title
                 badge = _fit(f" {look.badge} ", w - 4)
                 self._put(chars, styles, box.x + 2, badge, base + self._style(look.badge_class))
             return
-        self._put(chars, styles, box.x, "│", border)
-        self._put(chars, styles, box.x + w - 1, "│", border)
+        self._put(chars, styles, box.x, vertical, border)
+        self._put(chars, styles, box.x + w - 1, vertical, border)
         inner = w - 4
         if line == 1:
-            name_style = border if selected else base + self._style(look.border_class)
-            self._put(chars, styles, box.x + 2, _fit(look.name, inner), name_style)
+            self._put(chars, styles, box.x + 2, _fit(look.name, inner), border)
         else:
             self._put(chars, styles, box.x + 2, _fit(look.detail, inner), base + self._style(look.detail_class))
 
@@ -323,7 +333,10 @@ def _fallback_look(node: NodeId) -> NodeLook:
     return NodeLook(clean(node[1], 80), "", "flow-graph--badge", "", "flow-graph--dim", "flow-graph--dim")
 
 
-def describe(snapshot: FlowSnapshot) -> tuple[dict[NodeId, NodeLook], dict[EdgeId, EdgeLook]]:
+Looks = tuple[dict[NodeId, NodeLook], dict[EdgeId, EdgeLook]]
+
+
+def describe(snapshot: FlowSnapshot) -> Looks:
     """Box and edge looks for a snapshot: pure data, so it can be tested and computed off the UI loop."""
     looks: dict[NodeId, NodeLook] = {}
     chained = {service for f in snapshot.findings if f.kind == "command_chain" for service in f.services}
@@ -342,6 +355,10 @@ def describe(snapshot: FlowSnapshot) -> tuple[dict[NodeId, NodeLook], dict[EdgeI
             clean(topic.name, 120), badge, badge_class, detail, "flow-graph--dim", border
         )
     groups = {group.id: group for group in snapshot.groups}
+    written: dict[str, float] = {}
+    for edge in snapshot.edges:
+        if edge.kind == "produce" and edge.rate is not None:
+            written[edge.source] = written.get(edge.source, 0.0) + edge.rate
     for service in snapshot.services:
         mine = [groups[g] for g in service.groups if g in groups]
         if mine:
@@ -350,9 +367,7 @@ def describe(snapshot: FlowSnapshot) -> tuple[dict[NodeId, NodeLook], dict[EdgeI
             detail = f"lag {compact_number(lag)} {status.value}"
             detail_class = _STATUS_CLASS[status]
         else:
-            produced = [e.rate for e in snapshot.edges if e.kind == "produce" and e.source == service.name]
-            known = [rate for rate in produced if rate is not None]
-            detail = f"writes {rate_text(sum(known) if known else None)}"
+            detail = f"writes {rate_text(written.get(service.name))}"
             detail_class = "flow-graph--dim"
         badge, badge_class = ("CHAIN", "flow-graph--chain") if service.name in chained else ("", "flow-graph--badge")
         border = "flow-graph--dim" if service.unknown else "flow-graph--service"

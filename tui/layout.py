@@ -65,6 +65,13 @@ class Box(NamedTuple):
         return self.y + 1
 
 
+class Arrow(NamedTuple):
+    x: int
+    y: int
+    edge: EdgeId
+    glyph: str
+
+
 class Segment(NamedTuple):
     """A straight run of line cells that belongs to one edge: horizontal when y0 == y1, else vertical."""
 
@@ -82,18 +89,22 @@ class GraphLayout:
     height: int
     boxes: dict[NodeId, Box]
     segments: list[Segment]
-    arrows: list[tuple[int, int, EdgeId]]
+    arrows: list[Arrow]
     layers: list[list[NodeId]]
     """Real nodes per layer, top to bottom (waypoints left out): what keyboard navigation walks."""
     _rows: dict[int, list[Segment]] = field(default_factory=dict)
     _verticals: dict[int, list[Segment]] = field(default_factory=dict)
     _box_rows: list[tuple[int, int, Box]] = field(default_factory=list)
+    _arrow_rows: dict[int, list[Arrow]] | None = None
+    _indexed: bool = False
 
-    def __post_init__(self) -> None:
+    def _index(self) -> None:
+        """Index segments and boxes by row, on first use: only drawing needs it, and off the layout's clock."""
         for segment in self.segments:
             if segment.y0 == segment.y1:
                 self._rows.setdefault(segment.y0, []).append(segment)
         self._box_rows = sorted((box.y, box.x, box) for box in self.boxes.values())
+        self._indexed = True
 
     def _verticals_near(self, y: int) -> list[Segment]:
         """Vertical segments that may cross row ``y``, indexed by bands of rows on first use."""
@@ -108,6 +119,8 @@ class GraphLayout:
 
     def cells(self, y: int) -> dict[int, tuple[int, list[EdgeId]]]:
         """Line cells of row ``y``: x -> (direction bits, edges passing there)."""
+        if not self._indexed:
+            self._index()
         row: dict[int, tuple[int, list[EdgeId]]] = {}
 
         def mark(x: int, bits: int, edge: EdgeId) -> None:
@@ -129,8 +142,17 @@ class GraphLayout:
                 mark(segment.x0, bits, segment.edge)
         return row
 
+    def arrows_in_row(self, y: int) -> list[Arrow]:
+        if self._arrow_rows is None:
+            self._arrow_rows = {}
+            for arrow in self.arrows:
+                self._arrow_rows.setdefault(arrow[1], []).append(arrow)
+        return self._arrow_rows.get(y, [])
+
     def boxes_in_rows(self, top: int, bottom: int) -> list[Box]:
         """Boxes that overlap rows ``top``..``bottom`` inclusive."""
+        if not self._indexed:
+            self._index()
         start = bisect_left(self._box_rows, (top - BOX_HEIGHT + 1, -1))
         found = []
         for y, _, box in self._box_rows[start:]:
@@ -162,10 +184,14 @@ def layout(topology: Topology) -> GraphLayout:
     return _place(topology, layers, chains)
 
 
-def _acyclic_edges(nodes: list[NodeId], successors: dict[NodeId, list[NodeId]]) -> list[EdgeId]:
-    """The edges with those closing a cycle reversed (found by a deterministic depth-first search)."""
+Drawn = tuple[NodeId, NodeId, EdgeId]
+"""An edge as drawn (left node, right node) and the edge it stands for, which may point right to left."""
+
+
+def _acyclic_edges(nodes: list[NodeId], successors: dict[NodeId, list[NodeId]]) -> list[Drawn]:
+    """The edges with those closing a cycle drawn reversed (found by a deterministic depth-first search)."""
     state: dict[NodeId, int] = {}  # 1: on the current path, 2: finished
-    edges: list[EdgeId] = []
+    edges: list[Drawn] = []
     for root in nodes:
         if root in state:
             continue
@@ -179,22 +205,22 @@ def _acyclic_edges(nodes: list[NodeId], successors: dict[NodeId, list[NodeId]]) 
                 stack.pop()
                 continue
             if state.get(child) == 1:
-                edges.append((child, node))  # a back edge: reverse it so the graph has no cycle
+                edges.append((child, node, (node, child)))  # a back edge: drawn reversed, no cycle left
             else:
-                edges.append((node, child))
+                edges.append((node, child, (node, child)))
                 if child not in state:
                     state[child] = 1
                     stack.append((child, iter(sorted(successors.get(child, ())))))
     return edges
 
 
-def _assign_layers(nodes: list[NodeId], edges: list[EdgeId]) -> dict[NodeId, int]:
+def _assign_layers(nodes: list[NodeId], edges: list[Drawn]) -> dict[NodeId, int]:
     """Longest path from the sources, services on even layers and topics on odd ones; then sources
     move right, next to what they feed, so a producer does not sit far left of its topic."""
     predecessors: dict[NodeId, list[NodeId]] = defaultdict(list)
     successors: dict[NodeId, list[NodeId]] = defaultdict(list)
     indegree = dict.fromkeys(nodes, 0)
-    for source, target in edges:
+    for source, target, _ in edges:
         predecessors[target].append(source)
         successors[source].append(target)
         indegree[target] += 1
@@ -221,23 +247,24 @@ def _assign_layers(nodes: list[NodeId], edges: list[EdgeId]) -> dict[NodeId, int
 
 
 def _add_waypoints(
-    nodes: list[NodeId], edges: list[EdgeId], layer_of: dict[NodeId, int]
+    nodes: list[NodeId], edges: list[Drawn], layer_of: dict[NodeId, int]
 ) -> tuple[list[list[NodeId]], dict[EdgeId, list[NodeId]]]:
-    """Layers of nodes, with a waypoint in each layer that an edge passes over; each edge's path."""
+    """Layers of nodes, with a waypoint in each layer that an edge passes over; each edge's path,
+    left to right (an edge drawn reversed has its path start at its target)."""
     depth = max(layer_of.values(), default=0) + 1
     layers: list[list[NodeId]] = [[] for _ in range(depth)]
     for node in sorted(nodes, key=lambda n: (layer_of[n], n)):
         layers[layer_of[node]].append(node)
     chains: dict[EdgeId, list[NodeId]] = {}
-    for source, target in edges:
+    for source, target, edge in edges:
         start, end = layer_of[source], layer_of[target]
         path = [source]
         for between in range(start + 1, end):
-            waypoint: NodeId = ("service", f"\0{source[0]}:{source[1]}>{target[0]}:{target[1]}@{between}")
+            waypoint: NodeId = ("service", f"\0{edge[0][0]}:{edge[0][1]}>{edge[1][0]}:{edge[1][1]}@{between}")
             layers[between].append(waypoint)
             path.append(waypoint)
         path.append(target)
-        chains[(source, target)] = path
+        chains[edge] = path
     return layers, chains
 
 
@@ -269,8 +296,9 @@ def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]
         sweep(range(1, len(layers)), up, -1)
         sweep(range(len(layers) - 2, -1, -1), down, +1)
         crossings = _crossings(layers, down)
-        if crossings < best_crossings:
-            best, best_crossings = [list(layer) for layer in layers], crossings
+        if crossings >= best_crossings:
+            break  # a round that does not help means the sweeps have settled
+        best, best_crossings = [list(layer) for layer in layers], crossings
     layers[:] = best
 
 
@@ -335,10 +363,13 @@ def _place(topology: Topology, layers: list[list[NodeId]], chains: dict[EdgeId, 
 
     layer_of = {node: index for index, layer in enumerate(layers) for node in layer}
     segments: list[Segment] = []
-    arrows: list[tuple[int, int, EdgeId]] = []
+    arrows: list[Arrow] = []
     slots: dict[int, int] = defaultdict(int)
     for edge, path in sorted(chains.items()):
         shown = edge
+        if path[0] != edge[0]:  # drawn reversed: the arrow points left, into the first box
+            first = boxes[path[0]]
+            arrows.append(Arrow(first.x + first.width, rows[path[0]], edge, "◀"))
         for a, b in pairwise(path):
             column = layer_of[a]
             start_x = xs[column] + widths[column]
@@ -355,8 +386,8 @@ def _place(topology: Topology, layers: list[list[NodeId]], chains: dict[EdgeId, 
                 segments.append(Segment(shown, start_x, ya, channel, ya))
                 segments.append(Segment(shown, channel, ya, channel, yb))
                 segments.append(Segment(shown, channel, yb, end_x, yb))
-            if b in boxes:
-                arrows.append((end_x, yb, shown))
+            if b in boxes and b == edge[1]:
+                arrows.append(Arrow(end_x, yb, shown, "▶"))
     height = max((box.y + BOX_HEIGHT for box in boxes.values()), default=0)
     height = max([height, *(rows[n] + 1 for n in rows)])
     width = xs[-1] + widths[-1] if xs else 0

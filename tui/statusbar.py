@@ -9,8 +9,8 @@ from textual.widgets import Static
 
 from adapters.replay import format_speed
 from adapters.session import Frame
-from tui.format import clock_text, position_text
 from flow.sanitize import clean
+from tui.format import clock_text, position_text
 
 PROGRESS_WIDTH = 16
 STATE_STYLE = {"connected": "bold green", "reconnecting": "bold yellow", "lost": "bold red"}
@@ -38,7 +38,7 @@ def status_text(frame: Frame, *, recording: str | None = None, interval: float |
     line.append(clean(info.label, 48), style="bold")
     line.append("  ")
     if playback is not None:
-        line.append("⏸ " if playback.paused else "▶ ", style="bold")
+        line.append("‖ " if playback.paused else "▶ ", style="bold")
         line.append_text(progress_bar(playback.progress))
         start = playback.start or 0
         position = None if playback.position is None else playback.position - start

@@ -1,0 +1,168 @@
+"""How fast the UI draws a big cluster: snapshot updates, graph layout, event-loop lateness, first frame.
+
+Usage: .venv/bin/python bench/render.py [--seconds 30]
+On the `large` scenario (2,000 topics, 500 groups, 300 services) it prints:
+- the median time to apply one snapshot to the graph and all three tables (target <= 50 ms);
+- the median time to lay out the graph (target <= 500 ms; it runs in a worker thread, off the UI loop);
+- the UI event loop's lateness, p95, while replaying `large` at 64x (target <= 20 ms);
+- the time to the first painted frame of `flowscope` against a blank Textual app started the same way,
+  both in a pseudo-terminal (target <= 1.5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from adapters.demo import demo_source
+from adapters.scenarios import large
+from adapters.session import Frame
+from adapters.source import PlaybackState, Sink, SourceInfo
+from adapters.synthetic import SyntheticOptions, synthetic
+from flow.model import FlowModel
+from flow.snapshot import FlowSnapshot
+from tui.app import FrameReady, ViewFilter, create_app, visible
+from tui.layout import layout
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Idle:
+    """A source that never sends anything: the benchmark hands frames to the app itself."""
+
+    info = SourceInfo("replay", "bench")
+
+    async def run(self, sink: Sink) -> None:
+        await asyncio.Event().wait()
+
+    def playback(self) -> PlaybackState | None:
+        return None
+
+
+def large_snapshots(count: int) -> list[FlowSnapshot]:
+    """Snapshots of `large` one refresh apart, after a warm-up minute so rates and lag exist."""
+    model = FlowModel()
+    stream = synthetic(large(), SyntheticOptions(records_per_tick=100, producers_every=1))
+    snapshots = []
+    for _, batch in itertools.groupby(stream, key=lambda obs: obs.t):
+        model.apply_all(batch)
+        if model.now - (model._started or 0) >= 60_000:
+            snapshots.append(model.snapshot())
+            if len(snapshots) == count:
+                break
+    return snapshots
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+async def snapshot_updates(snapshots: list[FlowSnapshot]) -> list[float]:
+    app = create_app(Idle())  # type: ignore[arg-type]
+    timings = []
+    async with app.run_test(size=(200, 60)) as pilot:
+        first = snapshots[0]
+        app.post_message(FrameReady(Frame(first, Idle.info, None)))
+        await app.settle(lambda a: a.query_one("#graph").layout_shown is not None, timeout=60)
+        for snapshot in snapshots[1:]:
+            app.frame = Frame(snapshot, Idle.info, None)
+            started = time.perf_counter()
+            app.refresh_views()
+            for view in ("topics", "groups", "services"):  # all tables, not only the one on screen
+                app._table(view).show(snapshot, app._keep(view))
+            graph = app.query_one("#graph")
+            for y in range(graph.size.height):  # the rows a screen update paints
+                graph.render_line(y)
+            timings.append(time.perf_counter() - started)
+            await pilot.pause()
+    return timings
+
+
+async def lateness_while_replaying(seconds: float) -> list[float]:
+    """Late-ness of a 10 ms heartbeat on the UI loop while the app replays `large` at 64x."""
+    app = create_app(demo_source("large", speed=64.0))
+    late: list[float] = []
+    async with app.run_test(size=(200, 60)):
+        await app.settle(lambda a: a.frame is not None and len(a.frame.snapshot.topics) > 1000, timeout=120)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while loop.time() < end:
+            expected = loop.time() + 0.010
+            await asyncio.sleep(0.010)
+            late.append(max(loop.time() - expected, 0.0))
+        frames = app.frames_applied
+    print(f"  ({frames} frames applied during the run)")
+    return late
+
+
+def first_frame(command: list[str], expect: str) -> float:
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "pty-run"), "--expect", expect, "--timeout", "60", "--", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split("appeared after ")[1].split("s")[0])
+
+
+BLANK_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Blank(App):
+    BINDINGS = [("q", "quit")]
+    def compose(self):
+        yield Static("blank app ready")
+Blank().run()
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to measure lateness (30)")
+    parser.add_argument("--runs", type=int, default=5, help="first-frame runs of each app (5)")
+    args = parser.parse_args()
+
+    print("large scenario: building snapshots ...")
+    snapshots = large_snapshots(21)
+    shown = snapshots[-1]
+    print(f"  {len(shown.topics)} topics, {len(shown.groups)} groups, {len(shown.services)} services")
+
+    updates = asyncio.run(snapshot_updates(snapshots))
+    update = statistics.median(updates)
+    print(f"apply one snapshot (graph + 3 tables): median {ms(update)}, max {ms(max(updates))}  target <= 50 ms")
+
+    topology = visible(shown, ViewFilter()).topology
+    layouts = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = layout(topology)
+        layouts.append(time.perf_counter() - started)
+    print(
+        f"graph layout ({len(result.boxes)} boxes, {len(result.layers)} columns): "
+        f"median {ms(statistics.median(layouts))}  target <= 500 ms (in a worker thread)"
+    )
+
+    late = asyncio.run(lateness_while_replaying(args.seconds))
+    p95 = statistics.quantiles(late, n=20)[-1]
+    print(f"UI loop lateness replaying large at 64x: p95 {ms(p95)}, max {ms(max(late))}  target p95 <= 20 ms")
+
+    flowscope = [sys.executable, "-m", "tui.cli"]
+    blank = [sys.executable, "-c", BLANK_APP]
+    ours = [first_frame(flowscope, "CMD·1") for _ in range(args.runs)]
+    baseline = [first_frame(blank, "blank app ready") for _ in range(args.runs)]
+    ratio = statistics.median(ours) / statistics.median(baseline)
+    print(
+        f"first painted frame: flowscope {statistics.median(ours):.2f} s (shop demo with its command marks), "
+        f"blank Textual app {statistics.median(baseline):.2f} s; ratio {ratio:.2f}  target <= 1.5"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
