@@ -211,3 +211,27 @@ def test_a_file_replay_knows_its_span_before_playing(tmp_path):
     state = replay_file(path).playback()
     assert state.start is not None and state.end is not None
     assert state.end - state.start == 20_000
+
+
+async def test_seeking_before_the_start_shows_the_first_instant_even_while_paused():
+    replay, sink, _ = make(notes(0, 1000, 2000), paused=True)
+    task = asyncio.create_task(replay.run(sink))
+    replay.seek(T0 + 1000)
+    await wait_until(lambda: replay.playback().position == T0 + 1000)
+    replay.seek_start()
+    await wait_until(lambda: replay.playback().position == T0)
+    assert [t - T0 for _, t in sink.applied] == [0]
+    await stop(task)
+
+
+async def test_a_control_while_paused_is_published_at_once():
+    replay, sink, _ = make(notes(0, 1000), paused=True)
+    published: list[float] = []
+    sink.publish = lambda force=False: published.append(replay.playback().speed)  # type: ignore[method-assign]
+    task = asyncio.create_task(replay.run(sink))
+    for _ in range(20):  # let it reach the paused wait
+        await asyncio.sleep(0)
+    assert published == []
+    replay.set_speed(8.0)
+    await wait_until(lambda: 8.0 in published)
+    await stop(task)
