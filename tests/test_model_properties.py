@@ -104,5 +104,8 @@ def test_memory_stays_bounded_however_long_the_stream(seed):
     assert peaks["groups"] <= alive
     assert peaks["producer_names"] <= alive
     assert peaks["records"] <= alive * config.records_per_topic
+    assert peaks["commit_samples"] <= alive  # one commit per short-lived group here
     assert peaks["end_samples"] <= config.rate_window_ms // interval + config.lag_window + 2
-    assert peaks == at_ten_minutes  # nothing grew after the first ten minutes
+    # Nothing keeps growing: forty more minutes add at most a few items of sweep-timing jitter.
+    for key, value in peaks.items():
+        assert value <= at_ten_minutes[key] * 1.05 + 2, key
