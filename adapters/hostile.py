@@ -70,7 +70,7 @@ def hostile_observations(start_ms: int = EPOCH_MS) -> Iterator[Observation]:
     for step in range(8):
         t = start_ms + step * 2000
         yield TopicsObs(t=t, topics=tuple(TopicInfo(name=name, partitions=2) for name in topics))
-        yield EndOffsetsObs(t=t, offsets={name: (100 + step * 10, 50 + step * 5) for name in topics})
+        yield EndOffsetsObs(t=t, offsets=dict.fromkeys(topics, (100 + step * 10, 50 + step * 5)))
         reads = {
             GROUPS["markup"]: (TOPICS["markup"],),
             GROUPS["escapes"]: (TOPICS["escapes"], TOPICS["plain"]),
@@ -87,12 +87,12 @@ def hostile_observations(start_ms: int = EPOCH_MS) -> Iterator[Observation]:
                         member_id=f"member{CLIPBOARD}",
                         client_id=f"client{MARKUP}{TITLE}",
                         host=f"/10.0.0.1{C1_CSI}",
-                        assigned={name: (0, 1) for name in read},
+                        assigned=dict.fromkeys(read, (0, 1)),
                         subscribed=read,
                     ),
                 ),
             )
-            yield CommitsObs(t=t, group=group, offsets={name: (95 + step * 9, 48 + step * 4) for name in read})
+            yield CommitsObs(t=t, group=group, offsets=dict.fromkeys(read, (95 + step * 9, 48 + step * 4)))
         for index, name in enumerate(topics):
             yield ProducersObs(t=t, topic=name, partitions={0: ((7000 + index, 0, step * 10, t),)})
             yield RecordObs(

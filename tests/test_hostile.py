@@ -11,10 +11,10 @@ import time
 import pytest
 
 from adapters.hostile import GROUPS, TOPICS
-from flow.sanitize import clean, payload_text, terminal_safe
 from flow.observations import Blob
+from flow.sanitize import clean, payload_text, terminal_safe
 from tests.conftest import ROOT, SAMPLES
-from tests.tui_support import START, app_at, at_position, screen_segments, screen_text
+from tests.tui_support import app_at, at_position, screen_segments, screen_text
 
 HOSTILE = SAMPLES / "hostile.jsonl"
 # Characters that must never reach the terminal from the data: C0 (tab aside), DEL, C1, bidi, zero-width.

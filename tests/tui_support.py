@@ -51,10 +51,8 @@ def widget_text(app: FlowscopeApp, selector: str) -> str:
     """What one widget shows on screen (its region of the rendered screen), as plain text."""
     region = app.query_one(selector).region
     strips = app.screen._compositor.render_strips()
-    lines = []
-    for strip in strips[region.y : region.y + region.height]:
-        lines.append("".join(segment.text for segment in strip.crop(region.x, region.x + region.width)))
-    return "\n".join(lines)
+    rows = strips[region.y : region.y + region.height]
+    return "\n".join("".join(s.text for s in strip.crop(region.x, region.x + region.width)) for strip in rows)
 
 
 def notifications(app: FlowscopeApp) -> list[str]:
