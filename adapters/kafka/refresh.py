@@ -1,0 +1,479 @@
+"""One refresh of a live cluster: the requests, batched per broker, and the observations they become.
+
+Request budget per refresh (B brokers; every request is batched, none is sent per group or per topic):
+
+=====================  =====================================================  ==================
+request                sent to                                                 per broker
+=====================  =====================================================  ==================
+Metadata               one broker (any)                                        1 on one broker
+ListOffsets            each partition leader, all its partitions               <= 1
+ListGroups             every broker (each lists the groups it coordinates)     1
+DescribeGroups         each coordinator, all its classic groups                <= 1
+ConsumerGroupDescribe  each coordinator, all its KIP-848 consumer groups       <= 1
+OffsetFetch (v8)       each coordinator, all its groups in one request         <= 1
+DescribeProducers      each partition leader, all its partitions               <= 1
+ListTransactions       every broker (each lists its transactional ids)         <= 1
+Fetch (sampler)        each leader of a partition that grew                    <= 1
+=====================  =====================================================  ==================
+
+So at most 8 requests per broker, plus the one Metadata request on one of them (9 at most), whatever the
+number of groups or topics; ApiVersions and SASL happen once per connection, not per refresh. ListGroups
+names each group's coordinator, so no FindCoordinator round is needed. Requests to different
+brokers, and independent requests to one broker, run concurrently; a refresh is three round trips deep
+(Metadata; offsets, groups, producers; then group details, commits and samples).
+
+What cannot be seen is left out rather than guessed: producers that are neither idempotent nor
+transactional have no producer state on the broker (DescribeProducers does not list them), so they only
+show as offset growth, which the model labels "unknown writer"; share and streams groups are listed with
+their state but without members (their describe APIs are not used).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.kafka.protocol import (
+    DECODE_ERRORS,
+    ClassicGroup,
+    ConsumerGroup,
+    ConsumerGroupDescribeRequest,
+    DescribeGroupsRequest,
+    DescribeProducersRequest,
+    FetchRequest,
+    GroupOffsets,
+    ListedGroup,
+    ListGroupsRequest,
+    ListGroupsResponse,
+    ListOffsetsRequest,
+    ListTransactionsRequest,
+    MetadataResponse,
+    OffsetFetchRequest,
+    OffsetResult,
+    PartitionProducers,
+    Reader,
+    TransactionsResponse,
+    UnsupportedVersion,
+)
+from adapters.kafka.sampler import Planned, Sampler
+from adapters.kafka.wire import ConnectionFailed, NodeFailed, Wire
+from flow.observations import (
+    Broker,
+    ClusterObs,
+    CommitsObs,
+    EndOffsetsObs,
+    GroupObs,
+    Member,
+    Observation,
+    ProducersObs,
+    ProducerState,
+    TopicInfo,
+    TopicsObs,
+)
+
+GROUP_ID_NOT_FOUND = 69
+_COORDINATOR_MOVED = {14, 15, 16}  # loading, not available, not coordinator: ask again next refresh
+_DESCRIBED_TYPES = {"classic", "consumer", ""}
+_NO_OFFSETS_TYPES = {"share"}
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    """What one refresh cost and what it could not see (for the status detail and the benchmark)."""
+
+    seconds: float = 0.0
+    requests: dict[int | str, int] = field(default_factory=dict)
+    topics: int = 0
+    partitions: int = 0
+    groups: int = 0
+    records: int = 0
+    failed_brokers: dict[int, str] = field(default_factory=dict)
+    unavailable: set[str] = field(default_factory=set)
+    """APIs some broker does not offer (e.g. ConsumerGroupDescribe before Kafka 4.0)."""
+
+    @property
+    def max_requests_per_broker(self) -> int:
+        return max(self.requests.values(), default=0)
+
+
+class Refresher:
+    """Turns one round of batched requests into the observations of one instant."""
+
+    def __init__(self, wire: Wire, sampler: Sampler | None = None) -> None:
+        self.wire = wire
+        self.sampler = sampler
+        self._groups: set[str] = set()
+        self._producer_topics: set[str] = set()
+        self._ends: dict[str, dict[int, int]] = {}
+        self.last = RefreshReport()
+
+    async def refresh(self, t: int) -> list[Observation]:
+        """All observations of one refresh, stamped ``t``. Raises ConnectionFailed if the cluster is gone."""
+        started = time.perf_counter()
+        report = RefreshReport()
+        self.wire.reset_counts()
+        metadata = await self.wire.metadata()
+        observations: list[Observation] = [_cluster(t, metadata)]
+
+        partition_counts: dict[str, int] = {}
+        internal: set[str] = set()
+        leaders: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        topics: list[TopicInfo] = []
+        for topic in metadata.topics:
+            if topic.error_code and not topic.partitions:
+                continue  # e.g. being deleted, or not authorised to describe
+            partition_counts[topic.name] = len(topic.partitions)
+            if topic.internal:
+                internal.add(topic.name)
+            topics.append(TopicInfo(name=topic.name, partitions=len(topic.partitions), internal=topic.internal))
+            for partition in topic.partitions:
+                if partition.leader >= 0 and partition.leader in self.wire.brokers:
+                    leaders[partition.leader][topic.name].append(partition.index)
+        observations.append(TopicsObs(t=t, topics=tuple(topics)))
+        report.topics = len(topics)
+        report.partitions = sum(partition_counts.values())
+
+        nodes = sorted(self.wire.brokers)
+        user_leaders = {
+            node: {name: parts for name, parts in by_topic.items() if name not in internal}
+            for node, by_topic in leaders.items()
+        }
+        # Round 2: offsets, group listings, producers and transactions, all brokers at once.
+        offsets_task = self._each(report, {n: ListOffsetsRequest(leaders[n]) for n in nodes if leaders.get(n)})
+        listings_task = self._each(report, dict.fromkeys(nodes, ListGroupsRequest()))
+        producers_task = self._each(report, {n: DescribeProducersRequest(p) for n, p in user_leaders.items() if p})
+        transactions_task = self._each(report, dict.fromkeys(nodes, ListTransactionsRequest()))
+        offsets, listings, producers, transactions = await asyncio.gather(
+            offsets_task, listings_task, producers_task, transactions_task
+        )
+        if len(report.failed_brokers) == len(nodes) and nodes:
+            # Every broker failed after metadata answered: the cluster is going away under us.
+            raise ConnectionFailed(next(iter(report.failed_brokers.values())), "closed")
+
+        ends = self._end_offsets(offsets, partition_counts)
+        if ends:
+            observations.append(EndOffsetsObs(t=t, offsets=ends))
+
+        # Round 3: group details and commits per coordinator, and the record sample per leader.
+        listed = _listed_groups(listings)
+        plan: list[Planned] = []
+        if self.sampler is not None:
+            current = {name: self._ends[name] for name in partition_counts if name in self._ends}
+            plan = self.sampler.plan(current, internal)
+        fetch_requests = self._fetch_requests(plan, metadata)
+        classic_req = {
+            n: DescribeGroupsRequest(sorted(g.group_id for g in groups if _kind(g) == "classic"))
+            for n, groups in listed.items()
+        }
+        consumer_req = {
+            n: ConsumerGroupDescribeRequest(sorted(g.group_id for g in groups if _kind(g) == "consumer"))
+            for n, groups in listed.items()
+        }
+        commits_req = {n: r for n, groups in listed.items() if (r := _offset_fetch(groups)).groups}
+        classic, consumer, commits, fetched = await asyncio.gather(
+            self._each(report, {n: r for n, r in classic_req.items() if r.groups}),
+            self._each(report, {n: r for n, r in consumer_req.items() if r.groups}),
+            self._each(report, commits_req),
+            self._each(report, fetch_requests),
+        )
+
+        all_listed = len(listed) == len(nodes)  # only then is a group missing from every list gone
+        observations.extend(self._groups_observations(t, listed, classic, consumer, all_listed, report))
+        observations.extend(_commits_observations(t, commits, partition_counts))
+        observations.extend(self._producers_observations(t, producers, transactions, partition_counts))
+        if self.sampler is not None and plan:
+            parts = [part for result in fetched.values() for part in result]
+            records = self.sampler.read(t, plan, parts)
+            observations.extend(records)
+            report.records = len(records)
+
+        report.requests = dict(self.wire.reset_counts())
+        report.seconds = time.perf_counter() - started
+        self.last = report
+        return observations
+
+    async def _each(self, report: RefreshReport, requests: dict[int, Any]) -> dict[int, Any]:
+        """Send one request per broker concurrently; brokers that fail or lack the API are left out."""
+        if not requests:
+            return {}
+        nodes = list(requests)
+        results = await asyncio.gather(
+            *(self.wire.send(node, requests[node]) for node in nodes), return_exceptions=True
+        )
+        answered: dict[int, Any] = {}
+        for node, result in zip(nodes, results, strict=True):
+            if isinstance(result, UnsupportedVersion):
+                report.unavailable.add(result.api)
+            elif isinstance(result, NodeFailed):
+                report.failed_brokers[node] = str(result)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                answered[node] = result
+        return answered
+
+    # -- end offsets ---------------------------------------------------------------------------------------
+
+    def _end_offsets(
+        self, answers: dict[int, list[OffsetResult]], partition_counts: dict[str, int]
+    ) -> dict[str, tuple[int, ...]]:
+        """One tuple per topic indexed by partition; a partition that did not answer keeps its last value,
+        and a topic with a partition never seen is left out (the model needs whole tuples)."""
+        for results in answers.values():
+            for result in results:
+                if result.error_code == 0 and result.offset >= 0:
+                    self._ends.setdefault(result.topic, {})[result.partition] = result.offset
+        for name in list(self._ends):
+            if name not in partition_counts:
+                del self._ends[name]
+        ends: dict[str, tuple[int, ...]] = {}
+        for name, count in partition_counts.items():
+            known = self._ends.get(name, {})
+            if count and all(p in known for p in range(count)):
+                ends[name] = tuple(known[p] for p in range(count))
+        return ends
+
+    # -- groups --------------------------------------------------------------------------------------------
+
+    def _groups_observations(
+        self,
+        t: int,
+        listed: dict[int, list[ListedGroup]],
+        classic: dict[int, list[ClassicGroup]],
+        consumer: dict[int, list[ConsumerGroup]],
+        complete: bool,
+        report: RefreshReport,
+    ) -> list[Observation]:
+        observations: list[Observation] = []
+        described: dict[str, GroupObs | None] = {}
+        for classic_groups in classic.values():
+            for group in classic_groups:
+                described[group.group_id] = _classic_observation(t, group)
+        for cgroups in consumer.values():
+            for cgroup in cgroups:
+                described[cgroup.group_id] = _consumer_observation(t, cgroup)
+        present: set[str] = set()
+        for node, groups in listed.items():
+            for listing in groups:
+                present.add(listing.group_id)
+                kind = _kind(listing)
+                if kind in ("classic", "consumer"):
+                    if listing.group_id in described:
+                        observation = described[listing.group_id]
+                        if observation is not None:
+                            observations.append(observation)
+                        continue
+                    answered = classic if kind == "classic" else consumer
+                    if node in answered:
+                        continue  # described, but with an error worth waiting out (coordinator moving)
+                # Not described: share and streams groups, or a broker without ConsumerGroupDescribe.
+                observations.append(
+                    GroupObs(
+                        t=t,
+                        group=listing.group_id,
+                        state=listing.state or "Unknown",
+                        protocol=kind,
+                        protocol_type=listing.protocol_type or kind,
+                    )
+                )
+        if complete:
+            observations.extend(GroupObs(t=t, group=gone, state="Dead") for gone in sorted(self._groups - present))
+            self._groups = present
+        else:
+            self._groups |= present
+        report.groups = len(present)
+        return observations
+
+    # -- producers -------------------------------------------------------------------------------------------
+
+    def _producers_observations(
+        self,
+        t: int,
+        answers: dict[int, list[PartitionProducers]],
+        transactions: dict[int, TransactionsResponse],
+        partition_counts: dict[str, int],
+    ) -> list[Observation]:
+        names = {
+            pid: transactional_id
+            for response in transactions.values()
+            if response.error_code == 0
+            for transactional_id, pid, _state in response.transactions
+        }
+        per_topic: dict[str, dict[int, tuple[ProducerState, ...]]] = defaultdict(dict)
+        answered: set[str] = set()
+        for results in answers.values():
+            for result in results:
+                if result.error_code:
+                    continue
+                answered.add(result.topic)
+                if result.producers:
+                    per_topic[result.topic][result.partition] = result.producers
+        observations: list[Observation] = []
+        for name in sorted(set(per_topic) | (self._producer_topics & answered)):
+            if name not in partition_counts:
+                continue
+            partitions = per_topic.get(name, {})
+            pids = {state[0] for states in partitions.values() for state in states}
+            observations.append(
+                ProducersObs(
+                    t=t,
+                    topic=name,
+                    partitions=partitions,
+                    transactional_ids={pid: names[pid] for pid in sorted(pids) if pid in names},
+                )
+            )
+        self._producer_topics = (self._producer_topics - answered) | set(per_topic)
+        return observations
+
+    # -- sampling ----------------------------------------------------------------------------------------------
+
+    def _fetch_requests(self, plan: list[Planned], metadata: MetadataResponse) -> dict[int, FetchRequest]:
+        if not plan or self.sampler is None:
+            return {}
+        leader_of = {
+            (topic.name, partition.index): partition.leader
+            for topic in metadata.topics
+            for partition in topic.partitions
+        }
+        by_node: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+        for item in plan:
+            node = leader_of.get((item.topic, item.partition), -1)
+            if node in self.wire.brokers:
+                by_node[node][item.topic].append((item.partition, item.offset))
+        options = self.sampler.options
+        limit = options.partition_max_bytes if options.payloads != "full" else max(options.partition_max_bytes, 1 << 20)
+        return {
+            node: FetchRequest(dict(partitions), partition_max_bytes=limit, max_bytes=options.max_bytes)
+            for node, partitions in by_node.items()
+        }
+
+
+def _offset_fetch(groups: Iterable[ListedGroup]) -> OffsetFetchRequest:
+    """The one OffsetFetch request of a coordinator: all its groups that can hold committed offsets."""
+    return OffsetFetchRequest(sorted(g.group_id for g in groups if _kind(g) not in _NO_OFFSETS_TYPES))
+
+
+def _kind(listing: ListedGroup) -> str:
+    """The group's rebalance protocol: classic, consumer, share or streams (classic before ListGroups v5)."""
+    return listing.group_type.lower() if listing.group_type else "classic"
+
+
+def _listed_groups(listings: dict[int, ListGroupsResponse]) -> dict[int, list[ListedGroup]]:
+    """Groups per coordinator: a broker lists exactly the groups it coordinates."""
+    return {node: list(response.groups) for node, response in listings.items() if response.error_code == 0}
+
+
+def _cluster(t: int, metadata: MetadataResponse) -> ClusterObs:
+    return ClusterObs(
+        t=t,
+        cluster_id=metadata.cluster_id,
+        brokers=tuple(
+            Broker(id=b.node_id, host=b.host, port=b.port, rack=b.rack)
+            for b in sorted(metadata.brokers, key=lambda b: b.node_id)
+        ),
+        controller_id=metadata.controller_id if metadata.controller_id >= 0 else None,
+    )
+
+
+def _classic_observation(t: int, group: ClassicGroup) -> GroupObs | None:
+    if group.error_code == GROUP_ID_NOT_FOUND:
+        return GroupObs(t=t, group=group.group_id, state="Dead")
+    if group.error_code:
+        return None
+    consumer = group.protocol_type in ("consumer", "")
+    members = tuple(
+        Member(
+            member_id=member.member_id,
+            client_id=member.client_id,
+            host=member.client_host,
+            assigned=_assignment(member.assignment) if consumer else {},
+            subscribed=_subscription(member.metadata) if consumer else (),
+        )
+        for member in group.members
+    )
+    return GroupObs(
+        t=t,
+        group=group.group_id,
+        state=group.state or "Unknown",
+        protocol="classic",
+        protocol_type=group.protocol_type,
+        assignor=group.protocol,
+        members=members,
+    )
+
+
+def _consumer_observation(t: int, group: ConsumerGroup) -> GroupObs | None:
+    if group.error_code == GROUP_ID_NOT_FOUND:
+        return GroupObs(t=t, group=group.group_id, state="Dead")
+    if group.error_code:
+        return None
+    members = tuple(
+        Member(
+            member_id=member.member_id,
+            client_id=member.client_id,
+            host=member.client_host,
+            assigned={name: tuple(sorted(parts)) for name, parts in sorted(member.assigned.items())},
+            subscribed=tuple(sorted(member.subscribed)),
+        )
+        for member in group.members
+    )
+    return GroupObs(
+        t=t,
+        group=group.group_id,
+        state=group.state or "Unknown",
+        protocol="consumer",
+        protocol_type="consumer",
+        assignor=group.assignor,
+        members=members,
+    )
+
+
+def _subscription(data: bytes) -> tuple[str, ...]:
+    """Topics of a classic consumer's subscription (ConsumerProtocolSubscription, any version)."""
+    if not data:
+        return ()
+    try:
+        reader = Reader(data, flexible=False)
+        reader.int16()  # version
+        return tuple(sorted(reader.string_array()))
+    except DECODE_ERRORS:
+        return ()
+
+
+def _assignment(data: bytes) -> dict[str, tuple[int, ...]]:
+    """Partitions of a classic consumer's assignment (ConsumerProtocolAssignment, any version)."""
+    if not data:
+        return {}
+    try:
+        reader = Reader(data, flexible=False)
+        reader.int16()  # version
+        assigned: dict[str, tuple[int, ...]] = {}
+
+        def topic(r: Reader) -> None:
+            name = r.string()
+            assigned[name] = tuple(sorted(r.int32_array()))
+
+        reader.array(topic)
+        return dict(sorted(assigned.items()))
+    except DECODE_ERRORS:
+        return {}
+
+
+def _commits_observations(
+    t: int, answers: dict[int, list[GroupOffsets]], partition_counts: dict[str, int]
+) -> list[Observation]:
+    observations: list[Observation] = []
+    for results in answers.values():
+        for result in results:
+            if result.error_code:
+                continue  # coordinator moving or not authorised: the last known commits stay
+            offsets: dict[str, tuple[int | None, ...]] = {}
+            for name, committed in sorted(result.offsets.items()):
+                size = max(partition_counts.get(name, 0), max(committed) + 1)
+                offsets[name] = tuple(committed.get(p) for p in range(size))
+            observations.append(CommitsObs(t=t, group=result.group_id, offsets=offsets))
+    return observations

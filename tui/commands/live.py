@@ -1,0 +1,58 @@
+"""`flowscope live`: attach to a real cluster, strictly read-only, and show its flow in the app.
+
+The connection is checked before the app opens, so an unreachable cluster or wrong credentials end with
+exit code 2 and a sentence within seconds, not with an empty screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from adapters.kafka.config import ConfigError
+from adapters.kafka.headless import check_connection
+from adapters.kafka.sampler import PAYLOAD_CHOICES
+from adapters.kafka.source import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, LiveSource
+from adapters.kafka.wire import ConnectionFailed
+from tui.commands import UsageError
+from tui.commands.connection import add_connection_arguments, connection_error, connection_from_args
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "live",
+        help="attach to a Kafka cluster (read-only) and watch its event flow",
+        description="Attach to a live Kafka cluster and show producers -> topics -> consumer groups, with "
+        "command topics flagged. Strictly read-only: flowscope never joins a group, commits, creates "
+        "topics or produces. Records are sampled without a consumer group, a few per topic per second.",
+    )
+    add_connection_arguments(parser)
+    parser.add_argument(
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help=f"refresh interval ({DEFAULT_INTERVAL:g} s; {MIN_INTERVAL:g} to {MAX_INTERVAL:g}; +/- change it live)",
+    )
+    parser.add_argument(
+        "--payloads",
+        choices=PAYLOAD_CHOICES,
+        help="record values in the sampled records: none, preview (the first KiB; default) or full",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    resolved = connection_from_args(args)
+    interval = args.interval if args.interval is not None else resolved.interval or DEFAULT_INTERVAL
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise UsageError(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
+    payloads = args.payloads or resolved.payloads or "preview"
+    try:
+        check_connection(resolved.settings)
+    except (ConnectionFailed, ConfigError) as error:
+        return connection_error(error)
+    source = LiveSource(resolved.settings, interval=interval, payloads=payloads)  # type: ignore[arg-type]
+
+    from tui.app import run_app  # Textual loads only once the cluster has answered
+
+    return run_app(source)
