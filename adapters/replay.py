@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 
+from adapters.kcat import KcatReader, kcat_span, sniff
 from adapters.recording import RecordingReader, open_binary
 from adapters.source import PlaybackState, Sink, SourceInfo
 from flow.observations import FormatError, Observation, parse_observation
@@ -155,8 +156,8 @@ class Replay:
             loop=self._loop,
             finished=self._finished,
             loops=self._loops,
-            skipped=stream.skipped if isinstance(stream := self._stream, RecordingReader) else 0,
-            problem=stream.summary() if isinstance(stream, RecordingReader) else None,
+            skipped=stream.skipped if isinstance(stream := self._stream, RecordingReader | KcatReader) else 0,
+            problem=stream.summary() if isinstance(stream, RecordingReader | KcatReader) else None,
         )
 
     def _wake(self) -> None:
@@ -314,14 +315,20 @@ def replay_file(
     start_at: int | None = None,
     kind: str = "replay",
 ) -> Replay:
-    """A replay of a recording file; raises RecordingError at once if it cannot be read."""
+    """A replay of a recording file or a kcat ``-J`` dump (told apart by the first line); raises
+    RecordingError at once if it cannot be read."""
     path = Path(path)
-    RecordingReader(path, strict=strict).close()  # fail early, with the reader's message
+    kcat = sniff(path) == "kcat"
+
+    def open_stream() -> RecordingReader | KcatReader:
+        return KcatReader(path, strict=strict) if kcat else RecordingReader(path, strict=strict)
+
+    open_stream().close()  # fail early, with the reader's message
     return Replay(
-        lambda: RecordingReader(path, strict=strict),
+        open_stream,
         SourceInfo("demo" if kind == "demo" else "replay", path.name, str(path)),
         speed=speed,
         loop=loop,
-        span=recording_span(path),
+        span=kcat_span(path) if kcat else recording_span(path),
         start_at=start_at,
     )

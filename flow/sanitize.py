@@ -64,9 +64,7 @@ def payload_text(payload: Payload | None, limit: int = 200, *, multiline: bool =
     return clean(payload, limit, multiline=multiline)
 
 
-_UNSAFE_OUTPUT = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
+_UNSAFE_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def terminal_safe(text: str) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from adapters.headless import freeze_startup_objects
 from adapters.recording import RecordingError
-from tui.commands import EXIT_ERROR, UsageError, demo, replay, report
+from tui.commands import EXIT_ERROR, UsageError, demo, live, replay, report, simulate
 
-COMMANDS = (demo, replay, report)
+COMMANDS = (demo, replay, live, report, simulate)
 
 
 class _Parser(argparse.ArgumentParser):

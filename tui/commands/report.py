@@ -1,14 +1,33 @@
-"""`flowscope report SOURCE`: fold a whole recording headless and print its topics, kinds and findings."""
+"""`flowscope report SOURCE`: fold a whole recording headless and print its topics, kinds and findings.
+
+A file source is a flowscope recording or a kcat ``-C -J`` dump (told apart by its first line). Output
+formats: text, json, and the exports mermaid, dot and asyncapi. ``--fail-on command`` makes it a CI
+gate: exit 1 when command topics exist, or with ``--baseline`` only when new ones appear.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from adapters.headless import fold_recording
+from adapters.headless import fold
+from adapters.kafka.config import ConfigError
+from adapters.kafka.headless import observe
+from adapters.kafka.wire import ConnectionFailed
+from adapters.kcat import open_observations
+from flow.export import EXPORT_FORMATS, renderer
+from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, evaluate, gate_text
 from flow.report import report_json, report_text
-from tui.commands import EXIT_OK
+from flow.snapshot import FlowSnapshot
+from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError
+from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection
+
+FORMATS = ("text", "json", *EXPORT_FORMATS)
+LIVE_DURATION = 5.0
+"""Seconds a live cluster is observed for a report: a few refreshes, enough for rates."""
 
 
 def register(subparsers: Any) -> None:
@@ -18,8 +37,40 @@ def register(subparsers: Any) -> None:
         description="Fold a whole recording and print each topic's kind (command, event, unread, "
         "internal) with reasons, and findings such as command chains.",
     )
-    parser.add_argument("source", metavar="SOURCE", help="a recording (.jsonl or .jsonl.gz)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        nargs="?",
+        help="a recording (.jsonl or .jsonl.gz) or a `kcat -C -J` dump; leave it out and give --bootstrap "
+        "(or a profile) to observe a live cluster instead",
+    )
+    add_connection_arguments(parser)
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=LIVE_DURATION,
+        metavar="SECONDS",
+        help=f"with a live cluster: how long to observe it before reporting ({LIVE_DURATION:g} s, at least "
+        "two refreshes so rates can be measured)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="output format (text): json is the data of the text report; mermaid and dot draw the flow; "
+        "asyncapi writes an AsyncAPI 3.0 document (JSON)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        help="CI gate: exit 1 when command topics exist (with --baseline: only new ones); the verdict "
+        "with reasons ends the text report (stderr for other formats)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REPORT.json",
+        help="a previous `report --format json`: its command topics are accepted by --fail-on",
+    )
     parser.add_argument(
         "--strict", action="store_true", help="stop at the first bad line (exit 2) instead of skipping it"
     )
@@ -27,10 +78,63 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot, reader = fold_recording(args.source, strict=args.strict)
-    render = report_json if args.format == "json" else report_text
-    sys.stdout.write(render(snapshot, args.source))
-    summary = reader.summary()
+    if args.baseline and not args.fail_on:
+        raise UsageError("--baseline needs --fail-on (for example: --fail-on command --baseline report.json)")
+    baseline = _read_baseline(args.baseline) if args.baseline else None
+    snapshot, reader = _fold_source(args)
+    gate: GateResult | None = None
+    if args.fail_on:
+        gate = evaluate(snapshot, args.fail_on, baseline, args.baseline)
+    if args.format == "text":
+        sys.stdout.write(report_text(snapshot, args.source, gate))
+    elif args.format == "json":
+        sys.stdout.write(report_json(snapshot, args.source, gate))
+    else:
+        sys.stdout.write(renderer(args.format)(snapshot, args.source))
+        if gate is not None:
+            sys.stderr.write(gate_text(gate))
+    summary = reader.summary() if reader is not None else None
     if summary:
         print(f"flowscope: {summary}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_FINDINGS if gate is not None and gate.failed else EXIT_OK
+
+
+def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
+    """The snapshot to report on: a whole file folded, or a live cluster observed for ``--duration``.
+
+    A live cluster is named by the connection options (or FLOWSCOPE_BOOTSTRAP / a profile); its report
+    names the bootstrap address where a file report names the file. The second value is the file reader
+    (None for a live cluster), which counts skipped lines.
+    """
+    if args.source is not None:
+        if wants_connection(args, environ={}):  # explicit options, not a FLOWSCOPE_BOOTSTRAP left in the shell
+            raise UsageError("give either a recording or connection options (--bootstrap ...), not both")
+        reader = open_observations(args.source, strict=args.strict)
+        return fold(reader), reader
+    if not wants_connection(args):
+        raise UsageError("give a recording to report on, or --bootstrap HOST:PORT (or a --profile) for a live cluster")
+    if args.duration <= 0:
+        raise UsageError("--duration must be a positive number of seconds")
+    settings = connection_from_args(args).settings
+    try:
+        snapshot = observe(settings, duration=args.duration)
+    except (ConnectionFailed, ConfigError) as error:
+        raise UsageError(str(error)) from None
+    args.source = settings.label
+    return snapshot, None
+
+
+def _read_baseline(path: str) -> frozenset[str]:
+    """The command topics a baseline report accepts; a sentence (exit 2) when it cannot be used."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"baseline {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"baseline {path}: cannot be read ({error})") from None
+    try:
+        return baseline_commands(json.loads(text))
+    except json.JSONDecodeError as error:
+        raise UsageError(f"baseline {path}: not JSON ({error.msg} at line {error.lineno})") from None
+    except BaselineError as error:
+        raise UsageError(f"baseline {path}: {error}") from None

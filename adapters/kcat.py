@@ -1,0 +1,439 @@
+"""kcat `-C -J` dumps as an observation stream, and sniffing a file for a recording or such a dump.
+
+kcat prints one JSON object per record: topic, partition, offset, tstype/ts (absent when the broker had
+no timestamp), broker, headers (a flat ``[k1, v1, k2, v2, ...]`` array, or ``{k: [v, ...]}`` with
+kcat's ``-J -M``-style map option), key and payload (JSON strings holding the raw bytes, null when
+absent). A dump of several topics interleaves them in fetch order, not in time order, so the reader
+folds the whole file first, into bounded aggregates, then plays it in record-time order:
+
+- a refresh every ``interval_ms`` of record time (the same cadence as a live source), carrying the
+  log-end offsets as the dump saw them (highest offset + 1 so far; a partition's first offset before
+  its first record), so the FlowModel derives rates from record timestamps as it does live;
+- quiet stretches get refreshes for one rate window, so rates fall to zero, then jump to the next
+  activity;
+- up to ``samples`` records per topic per refresh, each new (producer, type) pair first, so every
+  writer named in a header (``ce_source`` ...) and every record type (``ce_type`` ...) is seen.
+
+A dump holds no consumer groups: the stream opens with a ``status`` observation saying so, and every
+topic reads as unread. Memory grows with (refreshes x partitions) and the kept samples, not with the
+number of records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from adapters.recording import MAX_PROBLEMS_KEPT, RecordingError, RecordingReader, open_binary
+from flow.model import PRODUCER_HEADERS, TYPE_HEADERS
+from flow.observations import (
+    FORMAT_NAME,
+    EndOffsetsObs,
+    Observation,
+    Payload,
+    RecordObs,
+    StatusObs,
+    TopicInfo,
+    TopicsObs,
+    payload_from_bytes,
+)
+
+KCAT_DETAIL = (
+    "kcat dump: consumer groups are not recorded, so every topic reads as unread; "
+    "producers and record types come from the records' headers"
+)
+"""The status detail that tells the UI and reports what a kcat dump cannot show."""
+
+DEFAULT_INTERVAL_MS = 2000
+DEFAULT_SAMPLES = 4
+VALUE_PREVIEW_BYTES = 4096
+"""Sampled keys, header values and values are cut to this many bytes; ``size`` keeps the full size."""
+IDLE_REFRESHES = 30
+"""Refreshes kept after the last activity before a quiet stretch is skipped: one 60 s rate window."""
+
+SourceKind = Literal["recording", "kcat", "unknown"]
+
+
+def _first_line(path: Path) -> bytes | None:
+    """The first line that is neither blank nor one of kcat's ``%`` remarks (stderr mixed in)."""
+    try:
+        with open_binary(path) as file:
+            for _ in range(64):
+                line = file.readline(1 << 20)
+                if not line:
+                    return None
+                stripped = line.strip()
+                if stripped and not stripped.startswith(b"%"):
+                    return stripped
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
+def looks_like_kcat(line: bytes | str) -> bool:
+    """True when one line is a kcat ``-J`` record: a JSON object with topic, partition and offset."""
+    if isinstance(line, bytes):
+        line = line.decode("utf-8", "surrogateescape")  # kcat writes raw bytes, valid UTF-8 or not
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("topic"), str)
+        and isinstance(data.get("partition"), int)
+        and isinstance(data.get("offset"), int)
+        and "format" not in data
+        and "kind" not in data
+    )
+
+
+def sniff(path: str | os.PathLike[str]) -> SourceKind:
+    """Tell a flowscope recording from a kcat dump by its first line (gzip or not)."""
+    line = _first_line(Path(path))
+    if line is None:
+        return "unknown"
+    if looks_like_kcat(line):
+        return "kcat"
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return "unknown"
+    if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
+        return "recording"
+    return "unknown"
+
+
+def open_observations(path: str | os.PathLike[str], *, strict: bool = False) -> RecordingReader | KcatReader:
+    """A reader for a file source: a kcat dump when its first line is one, otherwise a recording.
+
+    Both readers iterate observations and offer ``skipped``, ``summary()`` and ``close()``; anything that
+    is neither gets the recording reader's sentence about what a recording must look like.
+    """
+    if sniff(path) == "kcat":
+        return KcatReader(path, strict=strict)
+    return RecordingReader(path, strict=strict)
+
+
+@dataclass(slots=True)
+class _Sample:
+    partition: int
+    offset: int
+    timestamp: int | None
+    key: Payload | None
+    headers: tuple[tuple[str, Payload | None], ...]
+    size: int
+    value: Payload | None
+    signature: tuple[str | None, str | None]
+
+
+@dataclass(slots=True)
+class _Folded:
+    """What one pass over a dump keeps: bounded aggregates, not the records."""
+
+    partitions: dict[str, int]
+    """Topic -> partitions seen (highest partition number + 1)."""
+    first_offsets: dict[tuple[str, int], int]
+    """(topic, partition) -> lowest offset in the dump."""
+    bucket_ends: dict[int, dict[tuple[str, int], int]]
+    """Refresh bucket -> (topic, partition) -> highest offset + 1 among the bucket's records."""
+    samples: dict[int, dict[str, list[_Sample]]]
+    """Refresh bucket -> topic -> sampled records."""
+    records: int
+
+
+def _to_bytes(text: str) -> bytes:
+    # kcat writes the raw bytes into the JSON string; invalid UTF-8 came in as surrogate escapes.
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace")
+
+
+def _payload(value: Any, limit: int) -> tuple[Payload | None, int]:
+    """(payload cut to ``limit`` bytes, full size in bytes) of a JSON key/value as kcat wrote it."""
+    if value is None:
+        return None, 0
+    if not isinstance(value, str):
+        # A deserialised value (kcat -s avro) arrives as JSON structure: keep its JSON text.
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    data = _to_bytes(value)
+    return payload_from_bytes(data, limit), len(data)
+
+
+def _headers(raw: Any, limit: int) -> tuple[tuple[str, Payload | None], ...]:
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(raw, list):
+        pairs = list(zip(raw[0::2], raw[1::2], strict=False))
+    elif isinstance(raw, dict):
+        for name, values in raw.items():
+            for value in values if isinstance(values, list) else [values]:
+                pairs.append((name, value))
+    result: list[tuple[str, Payload | None]] = []
+    for name, value in pairs:
+        if not isinstance(name, str):
+            continue
+        header_name = _to_bytes(name).decode("utf-8", "replace")
+        result.append((header_name, _payload(value, limit)[0] if value is not None else None))
+    return tuple(result)
+
+
+def _signature(headers: tuple[tuple[str, Payload | None], ...]) -> tuple[str | None, str | None]:
+    writer = record_type = None
+    for name, value in headers:
+        if not isinstance(value, str):
+            continue
+        if writer is None and name in PRODUCER_HEADERS:
+            writer = value
+        elif record_type is None and name in TYPE_HEADERS:
+            record_type = value
+    return writer, record_type
+
+
+class KcatReader:
+    """Streams a kcat ``-C -J`` dump as observations in record-time order (see the module docstring).
+
+    Lenient by default: a line that is not a kcat record is skipped, counted and described in
+    :attr:`problems`; strict: the first one raises :class:`RecordingError` reading ``FILE:LINE: ...``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        strict: bool = False,
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+        samples: int = DEFAULT_SAMPLES,
+        preview_bytes: int = VALUE_PREVIEW_BYTES,
+    ) -> None:
+        if interval_ms <= 0 or samples < 0:
+            raise ValueError("interval_ms must be positive and samples not negative")
+        self.path = Path(path)
+        self.strict = strict
+        self.interval_ms = interval_ms
+        self.samples = samples
+        self.preview_bytes = preview_bytes
+        self.skipped = 0
+        self.problems: list[str] = []
+        self.lines_read = 0
+        self.records = 0
+        self._file: IO[bytes] | None = None
+        try:
+            self._file = open_binary(self.path)
+        except FileNotFoundError:
+            raise RecordingError(f"{self.path}: no such file") from None
+        except IsADirectoryError:
+            raise RecordingError(f"{self.path}: is a directory, not a kcat dump") from None
+        except OSError as error:
+            raise RecordingError(f"{self.path}: cannot be read ({error.strerror or error})") from None
+        first = _first_line(self.path)
+        if first is None or not looks_like_kcat(first):
+            self.close()
+            raise RecordingError(
+                f"{self.path}:1: not a kcat -J dump: the first line must be a JSON object with "
+                '"topic", "partition" and "offset"'
+            )
+        self.source: dict[str, Any] = {"kind": "kcat", "file": self.path.name}
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def _problem(self, line_number: int, what: str) -> None:
+        message = f"{self.path}:{line_number}: {what}"
+        if self.strict:
+            self.close()
+            raise RecordingError(message)
+        self.skipped += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(message)
+
+    def _lines(self) -> Iterator[tuple[int, bytes, bool]]:
+        """(line number, line, complete) for every line; a truncated gzip stream ends the file."""
+        assert self._file is not None
+        while True:
+            try:
+                line = self._file.readline()
+            except (EOFError, zlib.error, OSError):
+                what = "the compressed file is truncated here: the lines before it were read"
+                self._problem(self.lines_read + 1, what)
+                return
+            if not line:
+                return
+            self.lines_read += 1
+            yield self.lines_read, line, line.endswith(b"\n")
+
+    def _fold(self) -> _Folded:
+        interval, limit, keep = self.interval_ms, self.preview_bytes, self.samples
+        partitions: dict[str, int] = {}
+        first_offsets: dict[tuple[str, int], int] = {}
+        bucket_ends: dict[int, dict[tuple[str, int], int]] = {}
+        samples: dict[int, dict[str, list[_Sample]]] = {}
+        last_ts: dict[tuple[str, int], int] = {}
+        undated: list[tuple[str, int, int]] = []
+        previous_ts: int | None = None
+        records = 0
+        for number, raw, complete in self._lines():
+            stripped = raw.strip()
+            if not stripped or stripped.startswith(b"%"):
+                continue  # blank, or kcat's own remarks ("% Reached end of topic ...") mixed in from stderr
+            try:
+                data = json.loads(stripped.decode("utf-8", "surrogateescape"))
+            except json.JSONDecodeError as error:
+                if not complete:
+                    self._problem(number, "incomplete last line (the dump stopped mid-line)")
+                    break
+                self._problem(number, f"not valid JSON ({error.msg})")
+                continue
+            if not (
+                isinstance(data, dict)
+                and isinstance(topic := data.get("topic"), str)
+                and isinstance(partition := data.get("partition"), int)
+                and isinstance(offset := data.get("offset"), int)
+                and partition >= 0
+                and offset >= 0
+            ):
+                self._problem(number, 'not a kcat record: expected "topic", "partition" and "offset" (non-negative)')
+                continue
+            topic = _to_bytes(topic).decode("utf-8", "replace")
+            records += 1
+            tp = (topic, partition)
+            partitions[topic] = max(partitions.get(topic, 0), partition + 1)
+            first_offsets[tp] = min(first_offsets.get(tp, offset), offset)
+            ts = data.get("ts")
+            if not isinstance(ts, int) or ts < 0:
+                # No timestamp: the partition's previous record is the best guess (offsets follow time).
+                ts = last_ts.get(tp, previous_ts)
+                if ts is None:
+                    undated.append((topic, partition, offset))
+                    continue
+            last_ts[tp] = previous_ts = ts
+            bucket = ts // interval
+            ends = bucket_ends.setdefault(bucket, {})
+            if ends.get(tp, -1) < offset + 1:
+                ends[tp] = offset + 1
+            if keep:
+                self._sample(samples.setdefault(bucket, {}).setdefault(topic, []), data, tp, ts, limit, keep)
+        if undated:
+            # Records before any timestamp (or a dump with none at all): put them at the first instant.
+            fallback = min(bucket_ends) if bucket_ends else self._file_time() // interval
+            ends = bucket_ends.setdefault(fallback, {})
+            for topic, partition, offset in undated:
+                ends[topic, partition] = max(ends.get((topic, partition), 0), offset + 1)
+        self.records = records
+        return _Folded(partitions, first_offsets, bucket_ends, samples, records)
+
+    def _sample(
+        self,
+        kept: list[_Sample],
+        data: dict[str, Any],
+        tp: tuple[str, int],
+        ts: int,
+        limit: int,
+        keep: int,
+    ) -> None:
+        """Keep up to ``keep`` records per topic and refresh, a new (producer, type) pair before repeats."""
+        headers = _headers(data.get("headers"), limit)
+        signature = _signature(headers)
+        if len(kept) >= keep:
+            seen = [sample.signature for sample in kept]
+            if signature in seen:
+                return
+            repeated = [i for i, sample in enumerate(kept) if seen.count(sample.signature) > 1]
+            if not repeated:
+                return
+            del kept[repeated[-1]]
+        key, _ = _payload(data.get("key"), limit)
+        value, size = _payload(data.get("payload"), limit)
+        timestamp = data.get("ts") if isinstance(data.get("ts"), int) else None
+        kept.append(_Sample(tp[1], data["offset"], timestamp, key, headers, size, value, signature))
+
+    def _file_time(self) -> int:
+        try:
+            return int(self.path.stat().st_mtime * 1000)
+        except OSError:
+            return 0
+
+    @staticmethod
+    def _timeline(buckets: list[int]) -> list[int]:
+        """Refresh buckets: every active one; within a quiet stretch, one rate window of refreshes after
+        the last activity and one just before the next (the base of its rate). The dump ends with its
+        last record, so the final state shows the rates of its last minute of records."""
+        timeline: list[int] = []
+        for bucket, following in pairwise(buckets):
+            quiet_end = min(following, bucket + IDLE_REFRESHES + 1)
+            timeline.extend(range(bucket, quiet_end))
+            if following > quiet_end:
+                timeline.append(following - 1)
+        timeline.append(buckets[-1])
+        return timeline
+
+    def __iter__(self) -> Iterator[Observation]:
+        try:
+            folded = self._fold()
+        finally:
+            self.close()
+        if not folded.bucket_ends:
+            return
+        interval = self.interval_ms
+        buckets = sorted(folded.bucket_ends)
+        topics = sorted(folded.partitions)
+        ends: dict[str, list[int]] = {
+            name: [folded.first_offsets.get((name, p), 0) for p in range(folded.partitions[name])] for name in topics
+        }
+        start = buckets[0] * interval
+        yield StatusObs(t=start, state="connected", detail=KCAT_DETAIL)
+        yield TopicsObs(
+            t=start, topics=tuple(TopicInfo(name=name, partitions=folded.partitions[name]) for name in topics)
+        )
+        yield EndOffsetsObs(t=start, offsets={name: tuple(ends[name]) for name in topics})
+        for bucket in self._timeline(buckets):
+            t = (bucket + 1) * interval
+            for (topic, partition), end in folded.bucket_ends.get(bucket, {}).items():
+                values = ends[topic]
+                if end > values[partition]:
+                    values[partition] = end
+            yield EndOffsetsObs(t=t, offsets={name: tuple(ends[name]) for name in topics})
+            for topic, kept in sorted(folded.samples.get(bucket, {}).items()):
+                for sample in sorted(kept, key=lambda s: (s.timestamp or 0, s.partition, s.offset)):
+                    yield RecordObs(
+                        t=t,
+                        topic=topic,
+                        partition=sample.partition,
+                        offset=sample.offset,
+                        timestamp=sample.timestamp,
+                        key=sample.key,
+                        headers=sample.headers,
+                        size=sample.size,
+                        value=sample.value,
+                    )
+
+    def span(self) -> tuple[int | None, int | None]:
+        """First and last instants the stream will have (reads the whole dump; closes the reader)."""
+        try:
+            buckets = self._fold().bucket_ends
+        finally:
+            self.close()
+        if not buckets:
+            return None, None
+        return min(buckets) * self.interval_ms, (max(buckets) + 1) * self.interval_ms
+
+    def summary(self) -> str | None:
+        """One sentence about skipped lines; None when nothing was skipped."""
+        if not self.skipped:
+            return None
+        lines = "line" if self.skipped == 1 else "lines"
+        return f"{self.path}: skipped {self.skipped} bad {lines} (first: {self.problems[0]})"
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def kcat_span(path: str | os.PathLike[str]) -> tuple[int | None, int | None]:
+    """First and last instants of a kcat dump's observation stream, for a replay's progress bar."""
+    return KcatReader(path).span()
