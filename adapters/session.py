@@ -53,6 +53,7 @@ class Session:
         self._dirty = False
         self._unacknowledged = False
         self._paced = paced
+        self._tap: Callable[[Observation], None] | None = None
         """When paced, a new frame waits until the receiver acknowledged the previous one."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -67,6 +68,16 @@ class Session:
     def apply(self, obs: Observation) -> None:
         self.model.apply(obs)
         self._dirty = True
+        tap = self._tap
+        if tap is not None:
+            tap(obs)
+
+    def set_tap(self, tap: Callable[[Observation], None] | None) -> None:
+        """Also hand every observation to ``tap`` (a recorder), on the session's thread; None stops it.
+
+        Call it through :meth:`call` from another thread, so the change lands between two observations.
+        """
+        self._tap = tap
 
     def reset(self) -> None:
         self.model.reset()
