@@ -15,13 +15,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 
-from adapters.kcat import KcatReader, kcat_span, sniff
+from adapters.kcat import KCAT_DETAIL, KcatReader, kcat_span, sniff
 from adapters.recording import RecordingReader, open_binary
-from adapters.source import PlaybackState, Sink, SourceInfo
+from adapters.source import SPEEDS, PlaybackState, Sink, SourceInfo
 from flow.observations import FormatError, Observation, parse_observation
-
-SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, math.inf)
-"""The speed ladder that + and - walk; inf is "as fast as possible"."""
 
 _YIELD_EVERY = 2000
 """Observations folded between two chances for controls to run while fast-forwarding."""
@@ -37,27 +34,6 @@ async def wait_for_event(event: asyncio.Event, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
-
-
-def parse_speed(text: str) -> float:
-    """`4`, `4x`, `0.25` or `max` -> a speed factor; raises ValueError with the accepted range."""
-    cleaned = text.strip().lower()
-    if cleaned in ("max", "inf", "fast"):
-        return math.inf
-    cleaned = cleaned.removesuffix("x")
-    try:
-        speed = float(cleaned)
-    except ValueError:
-        raise ValueError(f"speed {text!r} is not a number (use 0.25 to 64, or max)") from None
-    if not SPEEDS[0] <= speed <= SPEEDS[-2]:
-        raise ValueError(f"speed {text!r} is out of range (use 0.25 to 64, or max)")
-    return speed
-
-
-def format_speed(speed: float) -> str:
-    if math.isinf(speed):
-        return "max"
-    return f"{speed:g}x"
 
 
 class Replay:
@@ -324,9 +300,12 @@ def replay_file(
         return KcatReader(path, strict=strict) if kcat else RecordingReader(path, strict=strict)
 
     open_stream().close()  # fail early, with the reader's message
+    info = SourceInfo("demo" if kind == "demo" else "replay", path.name, str(path))
+    if kcat:
+        info = SourceInfo("import", path.name, KCAT_DETAIL)
     return Replay(
         open_stream,
-        SourceInfo("demo" if kind == "demo" else "replay", path.name, str(path)),
+        info,
         speed=speed,
         loop=loop,
         span=kcat_span(path) if kcat else recording_span(path),

@@ -13,12 +13,14 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.source import PlaybackState, Source, SourceInfo
-from flow.model import FlowModel, ModelConfig
-from flow.observations import Observation
 from flow.snapshot import FlowSnapshot
+
+if TYPE_CHECKING:
+    from flow.model import FlowModel, ModelConfig
+    from flow.observations import Observation
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,7 @@ class Session:
 
     def __init__(
         self,
-        source: Source,
+        source: Source | Callable[[], Source],
         on_frame: Callable[[Frame], None],
         *,
         config: ModelConfig | None = None,
@@ -44,8 +46,12 @@ class Session:
         on_error: Callable[[BaseException], None] | None = None,
         paced: bool = False,
     ) -> None:
-        self.source = source
-        self.model = FlowModel(config)
+        # A factory is called on the session's thread, like the model's creation: what they import
+        # (pydantic, the recording reader) then loads while the UI is already on screen.
+        self._make_source = None if hasattr(source, "run") else source
+        self.source: Source | None = None if self._make_source else source  # type: ignore[assignment]
+        self._config = config
+        self.model: FlowModel | None = None
         self._on_frame = on_frame
         self._on_error = on_error
         self._interval = publish_interval
@@ -66,6 +72,7 @@ class Session:
     # -- Sink -----------------------------------------------------------------------------------------
 
     def apply(self, obs: Observation) -> None:
+        assert self.model is not None
         self.model.apply(obs)
         self._dirty = True
         tap = self._tap
@@ -80,6 +87,7 @@ class Session:
         self._tap = tap
 
     def reset(self) -> None:
+        assert self.model is not None
         self.model.reset()
         self._dirty = True
 
@@ -97,6 +105,8 @@ class Session:
         self._unacknowledged = False
 
     def frame(self) -> Frame:
+        assert self.model is not None
+        assert self.source is not None
         started = time.perf_counter()
         snapshot = self.model.snapshot()
         self.snapshot_seconds = time.perf_counter() - started
@@ -124,7 +134,13 @@ class Session:
             loop.close()
 
     async def _run(self) -> None:
+        from flow.model import FlowModel
+
+        self.model = FlowModel(self._config)
         try:
+            if self.source is None:
+                assert self._make_source is not None
+                self.source = self._make_source()
             await self.source.run(self)
         except asyncio.CancelledError:
             raise
@@ -134,7 +150,8 @@ class Session:
                 self._on_error(error)
             else:
                 traceback.print_exc()
-        self.publish(force=True)
+        if self.source is not None:
+            self.publish(force=True)
 
     def call(self, function: Callable[..., Any], *args: Any) -> None:
         """Run ``function(*args)`` on the session loop (source controls are not thread-safe)."""

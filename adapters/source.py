@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from flow.observations import Observation
+if TYPE_CHECKING:
+    from flow.observations import Observation
+
+
+SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, math.inf)
+"""The speed ladder that + and - walk; inf is "as fast as possible"."""
+
+
+def parse_speed(text: str) -> float:
+    """`4`, `4x`, `0.25` or `max` -> a speed factor; raises ValueError with the accepted range."""
+    cleaned = text.strip().lower()
+    if cleaned in ("max", "inf", "fast"):
+        return math.inf
+    cleaned = cleaned.removesuffix("x")
+    try:
+        speed = float(cleaned)
+    except ValueError:
+        raise ValueError(f"speed {text!r} is not a number (use 0.25 to 64, or max)") from None
+    if not SPEEDS[0] <= speed <= SPEEDS[-2]:
+        raise ValueError(f"speed {text!r} is out of range (use 0.25 to 64, or max)")
+    return speed
 
 
 class Sink(Protocol):

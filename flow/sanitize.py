@@ -8,8 +8,10 @@ plain text: the UI renders it with Text objects, never as markup, and reports pr
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from flow.observations import Blob, Payload
+if TYPE_CHECKING:
+    from flow.observations import Payload
 
 # C0 controls (except tab) and DEL get the Unicode "control picture" for them: ␛ for ESC.
 _PICTURES = {code: chr(0x2400 + code) for code in range(0x20)}
@@ -55,6 +57,8 @@ def clean(text: str, limit: int = 200, *, multiline: bool = False) -> str:
 
 def payload_text(payload: Payload | None, limit: int = 200, *, multiline: bool = False) -> str:
     """A key, header value or value for display: text as text, binary as escaped bytes."""
+    from flow.observations import Blob  # here, so the UI can start before pydantic has loaded
+
     if payload is None:
         return "∅"
     if isinstance(payload, Blob):

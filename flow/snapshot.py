@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from flow.observations import Broker, RecordObs, SourceState
+if TYPE_CHECKING:  # annotations only: the UI can import snapshots without loading pydantic
+    from flow.observations import Broker, RecordObs, SourceState
 
 TopicKind = Literal["internal", "unread", "command", "event"]
 Confidence = Literal["low", "medium", "high"]
@@ -179,8 +181,8 @@ class FlowSnapshot:
     edges: tuple[Edge, ...]
     findings: tuple[Finding, ...]
     note: str | None
-    _topic_index: dict[str, TopicView] = field(default_factory=dict, repr=False, compare=False)
-    _group_index: dict[str, GroupView] = field(default_factory=dict, repr=False, compare=False)
+    _topic_index: dict[str, TopicView] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _group_index: dict[str, GroupView] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._topic_index.update((topic.name, topic) for topic in self.topics)
@@ -191,6 +193,22 @@ class FlowSnapshot:
 
     def group(self, group_id: str) -> GroupView | None:
         return self._group_index.get(group_id)
+
+    def restricted(self, topics: Collection[str], groups: Collection[str], services: Collection[str]) -> FlowSnapshot:
+        """The same moment with only the named topics, groups and services (what a filtered view shows)."""
+        return replace(
+            self,
+            topics=tuple(t for t in self.topics if t.name in topics),
+            groups=tuple(g for g in self.groups if g.id in groups),
+            services=tuple(s for s in self.services if s.name in services),
+            edges=tuple(
+                e
+                for e in self.edges
+                if (e.kind == "produce" and e.source in services and e.target in topics)
+                or (e.kind == "consume" and e.source in topics and e.target in groups)
+            ),
+            findings=tuple(f for f in self.findings if all(t in topics for t in f.topics)),
+        )
 
     def command_topics(self) -> tuple[TopicView, ...]:
         return tuple(topic for topic in self.topics if topic.kind == "command")

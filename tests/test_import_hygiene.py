@@ -23,3 +23,15 @@ def test_layers_point_inward():
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Contracts: 2 kept, 0 broken" in done.stdout
+
+
+def test_the_app_paints_before_the_data_side_loads():
+    """`flowscope` shows its first frame before pydantic, the readers or the Kafka client load
+    (the session thread imports them once the app is on screen); this keeps start-up quick."""
+    code = (
+        "import sys, tui.cli, tui.app\n"
+        "heavy = [m for m in ('pydantic', 'flow.observations', 'flow.model', 'adapters.recording', 'aiokafka')"
+        " if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from adapters.replay import SPEEDS, Replay, format_speed, parse_speed, replay_file
-from adapters.source import SourceInfo
+from adapters.replay import Replay, replay_file
+from adapters.source import SPEEDS, SourceInfo, parse_speed
 from flow.observations import NoteObs
 
 T0 = 1_000_000
@@ -186,6 +186,8 @@ def test_the_speed_ladder_and_its_words():
         parse_speed("100")
     with pytest.raises(ValueError, match="not a number"):
         parse_speed("fast-ish")
+    from tui.format import format_speed
+
     assert format_speed(math.inf) == "max"
     assert format_speed(0.5) == "0.5x"
 

@@ -250,3 +250,22 @@ async def test_frames_keep_coming_while_the_help_screen_is_open(shop_commands):
         await pilot.press("escape")
         await pilot.pause()
         assert "CMD·1" in screen_text(app)
+
+
+async def test_ctrl_s_saves_an_svg_and_mermaid_writes_the_filtered_view(shop_commands, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_position(app, 60)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [svg] = list(tmp_path.glob("flowscope-*.svg"))
+        assert "CMD·1" in svg.read_text().replace("&#160;", " ")
+        await pilot.press("slash", *"send-", "enter")
+        await app.settle(laid_out)
+        await pilot.press("colon", *"mermaid view.mmd", "enter")
+        await pilot.pause()
+        mermaid = (tmp_path / "view.mmd").read_text()
+        assert mermaid.startswith("flowchart LR") or "flowchart LR" in mermaid
+        assert "send-email" in mermaid and "send-text" in mermaid
+        assert "web-shop" not in mermaid  # filtered out of the view, so out of the diagram

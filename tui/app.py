@@ -7,13 +7,18 @@ The session folds observations on its own thread and posts frames; handlers here
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
+import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -23,10 +28,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
 
-from adapters.replay import parse_speed
-from adapters.session import Frame, Session
-from adapters.source import Source
-from flow.model import ModelConfig
 from flow.sanitize import clean
 from flow.snapshot import FlowSnapshot
 from tui.details import DetailsPanel
@@ -36,6 +37,14 @@ from tui.help import HelpScreen
 from tui.layout import GraphLayout, NodeId, Topology, layout
 from tui.statusbar import CaptionBar, StatusBar, status_text
 from tui.tables import FlowTable, GroupsTable, ServicesTable, TopicsTable
+
+if TYPE_CHECKING:
+    # The app paints before these load: the session thread imports the data side (pydantic, the
+    # readers, the model) while the first frame is already on screen.
+    from adapters.session import Frame, Session
+    from adapters.source import Source
+    from flow.model import ModelConfig
+
 
 VIEWS = ("graph", "topics", "groups", "services")
 VIEW_ALIASES = {
@@ -68,6 +77,14 @@ class FrameReady(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, FrameReady)
+
+
+class SessionFailed(Message):
+    """The source could not run: say so in one sentence."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class LayoutReady(Message):
@@ -167,6 +184,7 @@ class FlowscopeApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "flowscope"
+    AUTO_FOCUS = "#graph"
     COMMANDS: ClassVar = App.COMMANDS | {FlowscopeCommands}
 
     BINDINGS: ClassVar = [
@@ -189,21 +207,22 @@ class FlowscopeApp(App[int]):
         Binding("right_square_bracket", "step(1)", "Step", key_display="]", show=False, id="replay.step"),
         Binding("g", "seek_start", "Start", show=False, id="replay.start"),
         Binding("G", "seek_end", "End", show=False, id="replay.end"),
+        Binding("ctrl+s", "save_screenshot", "Screenshot", show=False, id="app.screenshot"),
     ]
 
     def __init__(
         self,
-        source: Source,
+        source: Source | Callable[[], Source],
         *,
         config: ModelConfig | None = None,
         publish_interval: float = 0.25,
         start_paused_at: int | None = None,
     ) -> None:
         super().__init__()
-        self.source = source
-        self.session = Session(
-            source, self._frame_from_session, config=config, publish_interval=publish_interval, paced=True
-        )
+        self._source = source
+        self._config = config
+        self._publish_interval = publish_interval
+        self.session: Session | None = None
         self.frame: Frame | None = None
         self.view_filter = ViewFilter()
         self.view = "graph"
@@ -223,7 +242,7 @@ class FlowscopeApp(App[int]):
         return self.screen_stack[0]
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        yield StatusBar(Text(" flowscope ", style="bold reverse") + Text("  starting…", style="dim"), id="status")
         yield CaptionBar(id="caption")
         with Horizontal(id="main"):
             with ContentSwitcher(initial="graph", id="views"):
@@ -236,18 +255,44 @@ class FlowscopeApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._main.query_one("#details", DetailsPanel).display = False
-        self._main.query_one("#prompt", Input).display = False
-        self._main.query_one("#caption", CaptionBar).display = False
-        self._main.query_one("#graph", FlowGraph).focus()
+        # The details, the prompt and the caption start hidden in app.tcss: hiding them here would
+        # restyle the whole screen before its first frame.
+        self.call_after_refresh(self._start_session)
+
+    def _start_session(self) -> None:
+        """Start folding once the first frame is on screen (the session imports the data side)."""
+        from adapters.session import Session
+
         if self._start_paused_at is not None:
-            replay: Any = self.source
+            replay: Any = self._source
             replay.set_paused(True)
             replay.seek(self._start_paused_at)
+        self.session = Session(
+            self._source,
+            self._frame_from_session,
+            config=self._config,
+            publish_interval=self._publish_interval,
+            paced=True,
+            on_error=self._error_from_session,
+        )
         self.session.start()
 
+    def _error_from_session(self, error: BaseException) -> None:
+        """Runs on the session's thread."""
+        self.post_message(SessionFailed(str(error) or type(error).__name__))
+
+    @property
+    def source(self) -> Any:
+        """The running source (None until the session has made it)."""
+        return self.session.source if self.session is not None else None
+
     def on_unmount(self) -> None:
-        self.session.stop()
+        if self.session is not None:
+            self.session.stop()
+
+    @on(SessionFailed)
+    def _session_failed(self, message: SessionFailed) -> None:
+        self.notify(clean(message.text, 300), title="The source stopped", severity="error", timeout=30, markup=False)
 
     def _frame_from_session(self, frame: Frame) -> None:
         """Runs on the session's thread: prepare what does not need the UI, then hand the frame over."""
@@ -264,8 +309,12 @@ class FlowscopeApp(App[int]):
         self.frame = message.frame
         current = message.view_filter is self.view_filter  # else the filter changed while it travelled
         self.refresh_views(message.shown if current else None, message.looks)
+        if self.frames_applied == 0:
+            self.refresh_bindings()  # replay keys apply now that the source is known
+            gc.freeze()  # what start-up loaded lives as long as the app: keep it out of collections
         self.frames_applied += 1
-        self.session.acknowledge()
+        if self.session is not None:
+            self.session.acknowledge()
         self._updated.set()
 
     def refresh_views(self, shown: Visible | None = None, looks: Looks | None = None) -> None:
@@ -462,7 +511,7 @@ class FlowscopeApp(App[int]):
 
     def _control(self, name: str, *args: Any) -> None:
         method = getattr(self.source, name, None)
-        if method is not None:
+        if method is not None and self.session is not None:
             self.session.call(method, *args)
 
     def action_toggle_pause(self) -> None:
@@ -520,6 +569,8 @@ class FlowscopeApp(App[int]):
             self._control("set_paused", verb == "pause")
         elif verb in ("filter", "f") and rest:
             self.set_filter(replace(self.view_filter, text=" ".join(rest)))
+        elif verb in ("mermaid", "dot"):
+            self.export_view(verb, rest[0] if rest else None)
         elif verb in ("help", "h", "?"):
             self.action_help()
         elif verb in ("quit", "q", "q!", "exit"):
@@ -533,6 +584,8 @@ class FlowscopeApp(App[int]):
             )
 
     def _command_speed(self, value: str) -> None:
+        from adapters.source import parse_speed
+
         if not self.is_replay:
             self._command_interval(value)
             return
@@ -565,6 +618,37 @@ class FlowscopeApp(App[int]):
         start = playback.start if playback and playback.start is not None else 0
         self._control("seek", start + offset)
 
+    # -- exports --------------------------------------------------------------------------------------------
+
+    def action_save_screenshot(self) -> None:
+        """Save what the screen shows as an SVG in the current directory."""
+        name = f"flowscope-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        try:
+            path = self.save_screenshot(filename=name, path=os.getcwd())
+        except OSError as error:
+            self.notify(f"Could not save a screenshot: {error.strerror or error}", severity="error", markup=False)
+            return
+        self.notify(f"Screenshot saved: {path}", timeout=4, markup=False)
+
+    def export_view(self, fmt: str, filename: str | None = None) -> Path | None:
+        """Write the current view (filters applied) as a Mermaid flowchart or a Graphviz DOT graph."""
+        if self.frame is None or self.shown is None:
+            self.notify("Nothing to export yet.", severity="warning")
+            return None
+        from flow.export import renderer
+
+        shown = self.shown
+        snapshot = self.frame.snapshot.restricted(shown.topics, shown.groups, shown.services)
+        text = renderer(fmt)(snapshot, self.frame.source.label)
+        path = Path(filename or f"flowscope-view.{'mmd' if fmt == 'mermaid' else 'dot'}").expanduser()
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {path}: {error.strerror or error}", severity="error", markup=False)
+            return None
+        self.notify(f"{fmt} of the current view written to {path}", timeout=4, markup=False)
+        return path
+
     # -- command palette ------------------------------------------------------------------------------
 
     def palette_commands(self) -> Iterable[tuple[str, str, Callable[[], Any]]]:
@@ -581,6 +665,9 @@ class FlowscopeApp(App[int]):
             self.action_toggle_internal,
         )
         yield "Clear filter", "show everything again", lambda: self.set_filter(ViewFilter())
+        yield "Save screenshot (SVG)", "ctrl+s", self.action_save_screenshot
+        yield "Write the current view as Mermaid", ":mermaid FILE", partial(self.export_view, "mermaid")
+        yield "Write the current view as Graphviz DOT", ":dot FILE", partial(self.export_view, "dot")
         if self.is_replay:
             yield "Pause or resume", "space", self.action_toggle_pause
             for speed in ("0.25", "1", "4", "16", "64", "max"):
@@ -611,7 +698,7 @@ class FlowscopeApp(App[int]):
 
 
 def create_app(
-    source: Source,
+    source: Source | Callable[[], Source],
     *,
     config: ModelConfig | None = None,
     publish_interval: float = 0.25,
@@ -621,7 +708,7 @@ def create_app(
     return FlowscopeApp(source, config=config, publish_interval=publish_interval, start_paused_at=start_paused_at)
 
 
-def run_app(source: Source, *, config: ModelConfig | None = None) -> int:
+def run_app(source: Source | Callable[[], Source], *, config: ModelConfig | None = None) -> int:
     """Run the app in the terminal until the user quits; returns the exit code."""
     app = create_app(source, config=config)
     code = app.run()

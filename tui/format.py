@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+
+
+def format_speed(speed: float) -> str:
+    """A replay speed as the status bar shows it: 0.25x, 4x, max."""
+    if math.isinf(speed):
+        return "max"
+    return f"{speed:g}x"
 
 
 def compact_number(value: int | float | None) -> str:

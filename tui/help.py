@@ -30,6 +30,7 @@ COMMANDS = (
     (":speed 4   :speed max", "replay speed (live: the refresh interval)"),
     (":seek 01:30", "jump to a position in a replay"),
     (":filter REGEX   /REGEX   /!REGEX", "show matching names; ! inverts"),
+    (":mermaid FILE   :dot FILE", "write the current view as a diagram (ctrl+s: an SVG screenshot)"),
     (":help   :quit", ""),
 )
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
-from adapters.replay import format_speed
-from adapters.session import Frame
 from flow.sanitize import clean
-from tui.format import clock_text, position_text
+from tui.format import clock_text, format_speed, position_text
+
+if TYPE_CHECKING:
+    from adapters.session import Frame
 
 PROGRESS_WIDTH = 16
 STATE_STYLE = {"connected": "bold green", "reconnecting": "bold yellow", "lost": "bold red"}
@@ -66,6 +68,8 @@ def status_text(frame: Frame, *, recording: str | None = None, interval: float |
         line.append("  ")
         line.append(" REC ", style="bold white on red")
         line.append(f" {clean(recording, 40)}")
+    if info.kind == "import" and info.detail:
+        line.append(f"  {clean(info.detail.split(':')[0], 40)}: consumer groups unknown", style="bold yellow")
     if frame.error:
         line.append(f"  error: {clean(frame.error, 120)}", style="bold red")
     line.append("   ")

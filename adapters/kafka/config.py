@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+Payloads = Literal["none", "preview", "full"]
+PAYLOAD_CHOICES: tuple[Payloads, ...] = ("none", "preview", "full")
+DEFAULT_INTERVAL = 2.0
+MIN_INTERVAL = 0.5
+MAX_INTERVAL = 300.0
+INTERVALS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+"""The refresh intervals that + and - walk in the live view, in seconds."""
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SECURITY_PROTOCOLS: tuple[SecurityProtocol, ...] = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")

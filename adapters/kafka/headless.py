@@ -12,8 +12,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from adapters.kafka.config import ConnectionSettings
-from adapters.kafka.sampler import Payloads
+from adapters.kafka.config import ConnectionSettings, Payloads
 from adapters.kafka.source import LiveSource
 from adapters.kafka.wire import ConnectionFailed, Wire
 from flow.model import FlowModel, ModelConfig

@@ -17,15 +17,13 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from aiokafka.record.memory_records import MemoryRecords
 
+from adapters.kafka.config import Payloads
 from adapters.kafka.protocol import FetchedPartition
 from flow.observations import Payload, RecordObs, payload_from_bytes
-
-Payloads = Literal["none", "preview", "full"]
-PAYLOAD_CHOICES: tuple[Payloads, ...] = ("none", "preview", "full")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,18 +14,14 @@ import random
 import time
 from collections.abc import Callable
 
-from adapters.kafka.config import ConnectionSettings
+from adapters.kafka.config import DEFAULT_INTERVAL, INTERVALS, MAX_INTERVAL, MIN_INTERVAL, ConnectionSettings, Payloads
 from adapters.kafka.protocol import ProtocolError
 from adapters.kafka.refresh import Refresher, RefreshReport
-from adapters.kafka.sampler import Payloads, Sampler, SamplerOptions
+from adapters.kafka.sampler import Sampler, SamplerOptions
 from adapters.kafka.wire import ConnectionFailed, RequestHook, Wire
 from adapters.source import PlaybackState, Sink, SourceInfo
 from flow.observations import Observation, SourceState, StatusObs
 
-DEFAULT_INTERVAL = 2.0
-MIN_INTERVAL = 0.5
-MAX_INTERVAL = 300.0
-INTERVALS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """The ladder the TUI's +/- keys walk (+ refreshes more often)."""
 
 

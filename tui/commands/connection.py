@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from adapters.kafka.config import (
     ENV_BOOTSTRAP,
@@ -21,8 +22,10 @@ from adapters.kafka.config import (
     ResolvedConnection,
     resolve_connection,
 )
-from adapters.kafka.wire import ConnectionFailed
 from tui.commands import EXIT_ERROR, UsageError
+
+if TYPE_CHECKING:  # the Kafka client loads only when a command talks to a cluster
+    from adapters.kafka.wire import ConnectionFailed
 
 PRECEDENCE = (
     "Precedence, highest first: command line (--bootstrap, -X, --command-config) > environment "

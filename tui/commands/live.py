@@ -9,11 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from adapters.kafka.config import ConfigError
-from adapters.kafka.headless import check_connection
-from adapters.kafka.sampler import PAYLOAD_CHOICES
-from adapters.kafka.source import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, LiveSource
-from adapters.kafka.wire import ConnectionFailed
+from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
 from tui.commands import UsageError
 from tui.commands.connection import add_connection_arguments, connection_error, connection_from_args
 
@@ -42,6 +38,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The Kafka client loads only for this command, not for every `flowscope` start.
+    from adapters.kafka.headless import check_connection
+    from adapters.kafka.source import LiveSource
+    from adapters.kafka.wire import ConnectionFailed
+
     resolved = connection_from_args(args)
     interval = args.interval if args.interval is not None else resolved.interval or DEFAULT_INTERVAL
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:

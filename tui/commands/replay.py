@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from adapters.replay import parse_speed, replay_file
+from adapters.source import parse_speed
 from tui.commands import UsageError
 from tui.format import parse_position
 
@@ -16,7 +16,7 @@ def register(subparsers: Any) -> None:
         help="replay a recording (.jsonl or .jsonl.gz) with its timing",
         description="Replay a recording: space pauses, + and - change speed, [ and ] step, g and G jump.",
     )
-    parser.add_argument("file", metavar="FILE", help="a flowscope recording")
+    parser.add_argument("file", metavar="FILE", help="a flowscope recording, or a kcat -C -J dump")
     parser.add_argument("--speed", default="1", help="0.25 to 64, or max (1)")
     parser.add_argument("--loop", action="store_true", help="start over at the end")
     parser.add_argument("--start", metavar="MM:SS", help="start at this position in the recording")
@@ -30,7 +30,13 @@ def run(args: argparse.Namespace) -> int:
         offset = parse_position(args.start) if args.start else None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    source = replay_file(args.file, speed=speed, loop=args.loop, strict=args.strict)
+    from adapters.recording import RecordingError
+    from adapters.replay import replay_file
+
+    try:  # a file that cannot be read is refused here, with a sentence, before the app opens
+        source = replay_file(args.file, speed=speed, loop=args.loop, strict=args.strict)
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
     if offset is not None:
         start = source.playback().start or 0
         source.seek(start + offset)

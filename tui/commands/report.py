@@ -13,11 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from adapters.headless import fold
 from adapters.kafka.config import ConfigError
-from adapters.kafka.headless import observe
-from adapters.kafka.wire import ConnectionFailed
-from adapters.kcat import open_observations
 from flow.export import EXPORT_FORMATS, renderer
 from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, evaluate, gate_text
 from flow.report import report_json, report_text
@@ -81,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline and not args.fail_on:
         raise UsageError("--baseline needs --fail-on (for example: --fail-on command --baseline report.json)")
     baseline = _read_baseline(args.baseline) if args.baseline else None
-    snapshot, reader = _fold_source(args)
+    from adapters.headless import freeze_startup_objects
+    from adapters.recording import RecordingError
+
+    freeze_startup_objects()  # the fold allocates much; what imports made needs no more collecting
+    try:
+        snapshot, reader = _fold_source(args)
+    except RecordingError as error:
+        raise UsageError(str(error)) from None
     gate: GateResult | None = None
     if args.fail_on:
         gate = evaluate(snapshot, args.fail_on, baseline, args.baseline)
@@ -109,12 +112,18 @@ def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
     if args.source is not None:
         if wants_connection(args, environ={}):  # explicit options, not a FLOWSCOPE_BOOTSTRAP left in the shell
             raise UsageError("give either a recording or connection options (--bootstrap ...), not both")
+        from adapters.headless import fold
+        from adapters.kcat import open_observations
+
         reader = open_observations(args.source, strict=args.strict)
         return fold(reader), reader
     if not wants_connection(args):
         raise UsageError("give a recording to report on, or --bootstrap HOST:PORT (or a --profile) for a live cluster")
     if args.duration <= 0:
         raise UsageError("--duration must be a positive number of seconds")
+    from adapters.kafka.headless import observe  # the Kafka client loads only for a live report
+    from adapters.kafka.wire import ConnectionFailed
+
     settings = connection_from_args(args).settings
     try:
         snapshot = observe(settings, duration=args.duration)

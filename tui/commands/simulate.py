@@ -14,13 +14,15 @@ import logging
 import re
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.kafka.config import ConfigError, ConnectionSettings
-from adapters.kafka_simulate import SimulationError, SimulationStats, simulate
 from adapters.scenarios import SCENARIOS, ScenarioSpec, scenario
 from tui.commands import EXIT_OK, UsageError
 from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection
+
+if TYPE_CHECKING:  # the Kafka clients load only when the command runs
+    from adapters.kafka_simulate import SimulationStats
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 
@@ -101,6 +103,8 @@ def client_options(settings: ConnectionSettings) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from adapters.kafka_simulate import SimulationError
+
     spec = scenario(args.scenario)
     rate = parse_rate(args.rate, spec)
     duration = parse_duration(args.duration) if args.duration else None
@@ -145,6 +149,8 @@ async def _run(
     progress: Any,
     options: dict[str, Any],
 ) -> SimulationStats:
+    from adapters.kafka_simulate import simulate
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
