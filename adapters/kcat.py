@@ -30,7 +30,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from adapters.recording import MAX_PROBLEMS_KEPT, RecordingError, RecordingReader, open_binary
+from adapters.recording import BadLines, RecordingError, RecordingReader, open_binary, open_input
 from flow.model import PRODUCER_HEADERS, TYPE_HEADERS
 from flow.observations import (
     FORMAT_NAME,
@@ -196,7 +196,7 @@ def _signature(headers: tuple[tuple[str, Payload | None], ...]) -> tuple[str | N
     return writer, record_type
 
 
-class KcatReader:
+class KcatReader(BadLines):
     """Streams a kcat ``-C -J`` dump as observations in record-time order (see the module docstring).
 
     Lenient by default: a line that is not a kcat record is skipped, counted and described in
@@ -214,24 +214,15 @@ class KcatReader:
     ) -> None:
         if interval_ms <= 0 or samples < 0:
             raise ValueError("interval_ms must be positive and samples not negative")
+        super().__init__()
         self.path = Path(path)
         self.strict = strict
         self.interval_ms = interval_ms
         self.samples = samples
         self.preview_bytes = preview_bytes
-        self.skipped = 0
-        self.problems: list[str] = []
         self.lines_read = 0
         self.records = 0
-        self._file: IO[bytes] | None = None
-        try:
-            self._file = open_binary(self.path)
-        except FileNotFoundError:
-            raise RecordingError(f"{self.path}: no such file") from None
-        except IsADirectoryError:
-            raise RecordingError(f"{self.path}: is a directory, not a kcat dump") from None
-        except OSError as error:
-            raise RecordingError(f"{self.path}: cannot be read ({error.strerror or error})") from None
+        self._file: IO[bytes] | None = open_input(self.path, "a kcat dump")
         first = _first_line(self.path)
         if first is None or not looks_like_kcat(first):
             self.close()
@@ -242,15 +233,6 @@ class KcatReader:
         self.source: dict[str, Any] = {"kind": "kcat", "file": self.path.name}
 
     # -- reading ---------------------------------------------------------------------------------------
-
-    def _problem(self, line_number: int, what: str) -> None:
-        message = f"{self.path}:{line_number}: {what}"
-        if self.strict:
-            self.close()
-            raise RecordingError(message)
-        self.skipped += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(message)
 
     def _lines(self) -> Iterator[tuple[int, bytes, bool]]:
         """(line number, line, complete) for every line; a truncated gzip stream ends the file."""
@@ -421,13 +403,6 @@ class KcatReader:
         if not buckets:
             return None, None
         return min(buckets) * self.interval_ms, (max(buckets) + 1) * self.interval_ms
-
-    def summary(self) -> str | None:
-        """One sentence about skipped lines; None when nothing was skipped."""
-        if not self.skipped:
-            return None
-        lines = "line" if self.skipped == 1 else "lines"
-        return f"{self.path}: skipped {self.skipped} bad {lines} (first: {self.problems[0]})"
 
     def close(self) -> None:
         if self._file is not None:

@@ -54,7 +54,49 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class RecordingReader:
+def open_input(path: Path, what: str) -> IO[bytes]:
+    """Open a file to read observations from; RecordingError with a sentence when it cannot be."""
+    try:
+        return open_binary(path)
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{path}: is a directory, not {what}") from None
+    except OSError as error:
+        raise RecordingError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+class BadLines:
+    """Bad-line bookkeeping shared by the readers: strict mode raises, lenient mode counts."""
+
+    path: Path
+    strict: bool
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.problems: list[str] = []
+
+    def _problem(self, line_number: int, what: str) -> None:
+        message = f"{self.path}:{line_number}: {what}"
+        if self.strict:
+            self.close()
+            raise RecordingError(message)
+        self.skipped += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(message)
+
+    def summary(self) -> str | None:
+        """One sentence about skipped lines, for the end of a lenient read; None when nothing was skipped."""
+        if not self.skipped:
+            return None
+        lines = "line" if self.skipped == 1 else "lines"
+        return f"{self.path}: skipped {self.skipped} bad {lines} (first: {self.problems[0]})"
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class RecordingReader(BadLines):
     """Streams the observations of one recording, line by line, without loading the file.
 
     Lenient (the default): a bad line is skipped, counted and described in :attr:`problems`.
@@ -63,19 +105,11 @@ class RecordingReader:
     """
 
     def __init__(self, path: str | os.PathLike[str], *, strict: bool = False) -> None:
+        super().__init__()
         self.path = Path(path)
         self.strict = strict
-        self.skipped = 0
-        self.problems: list[str] = []
         self.lines_read = 0
-        try:
-            self._file = open_binary(self.path)
-        except FileNotFoundError:
-            raise RecordingError(f"{self.path}: no such file") from None
-        except IsADirectoryError:
-            raise RecordingError(f"{self.path}: is a directory, not a recording") from None
-        except OSError as error:
-            raise RecordingError(f"{self.path}: cannot be read ({error.strerror or error})") from None
+        self._file = open_input(self.path, "a recording")
         try:
             first = self._file.readline()
         except (EOFError, zlib.error, gzip.BadGzipFile):
@@ -90,15 +124,6 @@ class RecordingReader:
         except FormatError as error:
             self._file.close()
             raise RecordingError(f"{self.path}:1: {error}") from None
-
-    def _problem(self, line_number: int, what: str) -> None:
-        message = f"{self.path}:{line_number}: {what}"
-        if self.strict:
-            self.close()
-            raise RecordingError(message)
-        self.skipped += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(message)
 
     def __iter__(self) -> Iterator[Observation]:
         # The hot path of every replay and report: read, validate, yield. Everything unusual (blank,
@@ -132,13 +157,6 @@ class RecordingReader:
         finally:
             self.close()
 
-    def summary(self) -> str | None:
-        """One sentence about skipped lines, for the end of a lenient read; None when nothing was skipped."""
-        if not self.skipped:
-            return None
-        lines = "line" if self.skipped == 1 else "lines"
-        return f"{self.path}: skipped {self.skipped} bad {lines} (first: {self.problems[0]})"
-
     def close(self) -> None:
         self._file.close()
 
@@ -158,6 +176,7 @@ class RecordingWriter:
         mode: Literal["w", "x"] = "w",
         created: str | None = None,
         app: str | None = None,
+        compresslevel: int = 9,
     ) -> None:
         self.path = Path(path)
         flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if mode == "x" else os.O_TRUNC)
@@ -165,7 +184,11 @@ class RecordingWriter:
         raw = os.fdopen(fd, "wb")
         compress = self.path.suffix == ".gz" if compress is None else compress
         self._raw = raw
-        self._file: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if compress else raw  # type: ignore[assignment]
+        self._file: IO[bytes] = (
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=compresslevel)  # type: ignore[assignment]
+            if compress
+            else raw
+        )
         header = RecordingHeader(
             format=FORMAT_NAME,
             version=FORMAT_VERSION,
@@ -173,22 +196,32 @@ class RecordingWriter:
             source=source,
             app=app or app_version(),
         )
-        self._file.write(encode_header(header) + b"\n")
-        self.bytes_written = 0
+        first = encode_header(header) + b"\n"
+        self._file.write(first)
+        self.bytes_written = len(first)
+        """Bytes of JSON Lines handed to the file so far, header included (before compression)."""
 
     def write(self, obs: Observation) -> None:
-        line = encode_observation(obs) + b"\n"
+        self.write_line(encode_observation(obs) + b"\n")
+
+    def write_line(self, line: bytes) -> None:
+        """Write one already encoded observation line, newline included (the recorder encodes its own)."""
         self._file.write(line)
         self.bytes_written += len(line)
 
     def flush(self) -> None:
+        """Hand everything written so far to the OS; a gzip stream is sync-flushed, so a reader can
+        decompress up to here even if the writer dies before it closes the stream."""
         self._file.flush()
         self._raw.flush()
 
     def close(self) -> None:
-        if self._file is not self._raw:
-            self._file.close()
-        self._raw.close()
+        # The raw file closes even when finishing the gzip stream fails (a full disk): no leaked descriptor.
+        try:
+            if self._file is not self._raw:
+                self._file.close()
+        finally:
+            self._raw.close()
 
     def __enter__(self) -> RecordingWriter:
         return self
