@@ -261,10 +261,9 @@ def synthetic(spec: ScenarioSpec, options: SyntheticOptions | None = None) -> It
                 brokers=tuple(Broker(id=i, host=f"broker-{i}.synthetic", port=9092) for i in (1, 2, 3)),
                 controller_id=1,
             )
-            produced: dict[str, list[int]] = {}
-            writers: dict[str, dict[str, int]] = {}
-        else:
-            produced, writers = sim.tick(seconds, interval / 1000)
+        # The first refresh already sees a refresh's worth of traffic, as a live source attaching to a
+        # busy cluster does: writers are known from the first frame on.
+        produced, writers = sim.tick(seconds, interval / 1000)
         if tick % options.describe_every == 0:
             yield topic_list.model_copy(update={"t": t})
             yield from sim.groups(t)
