@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from adapters.recording import RecordingReader
-from flow.model import FlowModel, ModelConfig
+from flow.config import ModelConfig
+from flow.model import FlowModel
 from flow.observations import Observation
 from flow.snapshot import FlowSnapshot
 

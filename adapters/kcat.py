@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from adapters.recording import BadLines, RecordingError, RecordingReader, open_binary, open_input
-from flow.model import PRODUCER_HEADERS, TYPE_HEADERS
+from flow.config import PRODUCER_HEADERS, TYPE_HEADERS
 from flow.observations import (
     FORMAT_NAME,
     EndOffsetsObs,

@@ -19,7 +19,8 @@ from adapters.source import PlaybackState, Source, SourceInfo
 from flow.snapshot import FlowSnapshot
 
 if TYPE_CHECKING:
-    from flow.model import FlowModel, ModelConfig
+    from flow.config import ModelConfig
+    from flow.model import FlowModel
     from flow.observations import Observation
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flow.classify import classify_topic, find_findings
+from flow.config import ModelConfig
 from flow.lag import lag_seconds, partition_status, worst
 from flow.naming import group_service, source_service
 from flow.observations import (
@@ -46,26 +46,7 @@ from flow.snapshot import (
     TopicView,
 )
 
-PRODUCER_HEADERS = ("ce_source", "ce-source", "source", "producer", "service", "app")
-TYPE_HEADERS = ("ce_type", "ce-type", "type", "event_type", "eventType", "message_type", "messageType")
 UNNAMED_PRODUCER = "producer-id {}"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelConfig:
-    rate_window_ms: int = 60_000
-    """Rates are offset deltas over this window."""
-    retention_ms: int = 600_000
-    """Groups, writers and producer ids not seen for this long are forgotten."""
-    lag_window: int = 10
-    """Commit samples per partition that the lag status looks at (Burrow's window)."""
-    records_per_topic: int = 16
-    value_chars: int = 4096
-    """Longer sampled values are cut to this many characters; ``size`` keeps the full size."""
-    types_per_topic: int = 16
-    aliases: Mapping[str, str] = field(default_factory=dict)
-    producer_headers: tuple[str, ...] = PRODUCER_HEADERS
-    type_headers: tuple[str, ...] = TYPE_HEADERS
 
 
 Entries = deque[tuple[int, dict[Any, Any]]]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flow.model import FlowModel, ModelConfig
+from flow.config import ModelConfig
+from flow.model import FlowModel
 from flow.observations import NoteObs, ProducersObs, RecordObs, StatusObs
 from flow.snapshot import UNKNOWN_WRITER, LagStatus
 from tests.helpers import T0, commits, ends, group, record, topics

@@ -7,7 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flow.model import FlowModel, ModelConfig
+from flow.config import ModelConfig
+from flow.model import FlowModel
 from flow.observations import Observation, ProducersObs
 from tests.helpers import T0, commits, ends, group, record, topics
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     # readers, the model) while the first frame is already on screen.
     from adapters.session import Frame, Session
     from adapters.source import Source
-    from flow.model import ModelConfig
+    from flow.config import ModelConfig
 
 
 VIEWS = ("graph", "topics", "groups", "services")

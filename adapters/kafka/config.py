@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from adapters.settings import config_path
+
 Payloads = Literal["none", "preview", "full"]
 PAYLOAD_CHOICES: tuple[Payloads, ...] = ("none", "preview", "full")
 DEFAULT_INTERVAL = 2.0
@@ -41,7 +43,6 @@ DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 ENV_BOOTSTRAP = "FLOWSCOPE_BOOTSTRAP"
 ENV_COMMAND_CONFIG = "FLOWSCOPE_COMMAND_CONFIG"
 ENV_PROFILE = "FLOWSCOPE_PROFILE"
-ENV_CONFIG = "FLOWSCOPE_CONFIG"
 ENV_PROPERTIES: dict[str, str] = {
     ENV_BOOTSTRAP: "bootstrap.servers",
     "FLOWSCOPE_SECURITY_PROTOCOL": "security.protocol",
@@ -505,14 +506,6 @@ def _keystore(props: Mapping[str, str]) -> tuple[str | None, str | None, str | N
 # -- profiles and precedence ---------------------------------------------------------------------------------
 
 
-def default_config_path(environ: Mapping[str, str]) -> Path:
-    explicit = environ.get(ENV_CONFIG)
-    if explicit:
-        return Path(explicit).expanduser()
-    base = environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
-    return Path(base) / "flowscope" / "config.toml"
-
-
 @dataclass(frozen=True)
 class Profile:
     """One ``[profiles.NAME]`` table of the config file."""
@@ -625,7 +618,7 @@ def resolve_connection(
     chosen = profile or env.get(ENV_PROFILE) or None
     loaded: Profile | None = None
     if chosen:
-        path = Path(config_file).expanduser() if config_file else default_config_path(env)
+        path = Path(config_file).expanduser() if config_file else config_path(env)
         loaded = load_profile(path, chosen)
         if loaded.command_config is not None:
             _merge(merged, read_properties_file(loaded.command_config, f"profile {chosen!r}"))

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from adapters.kafka.config import ConnectionSettings, Payloads
 from adapters.kafka.source import LiveSource
 from adapters.kafka.wire import ConnectionFailed, Wire
-from flow.model import FlowModel, ModelConfig
+from flow.config import ModelConfig
+from flow.model import FlowModel
 from flow.observations import Observation
 from flow.snapshot import FlowSnapshot
 

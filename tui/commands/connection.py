@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from adapters.kafka.config import (
     ENV_BOOTSTRAP,
     ENV_COMMAND_CONFIG,
-    ENV_CONFIG,
     ENV_PROFILE,
     ConfigError,
     ResolvedConnection,
     resolve_connection,
 )
+from adapters.settings import ENV_CONFIG
 from tui.commands import EXIT_ERROR, UsageError
 
 if TYPE_CHECKING:  # the Kafka client loads only when a command talks to a cluster

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from adapters.source import parse_speed
-from tui.commands import UsageError
+from tui.commands import UsageError, model_config
 
 SCENARIO_NAMES = ("shop-commands", "shop-events", "large")
 """The scenarios of adapters/scenarios.py; named here so that listing them loads nothing (a test checks)."""
@@ -42,4 +42,4 @@ def run(args: argparse.Namespace) -> int:
 
         return demo_source(args.scenario, speed=speed, loop=not args.no_loop)
 
-    return run_app(make_source)
+    return run_app(make_source, config=model_config())

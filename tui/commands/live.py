@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
-from tui.commands import UsageError
+from tui.commands import UsageError, model_config
 from tui.commands.connection import add_connection_arguments, connection_error, connection_from_args
 
 
@@ -56,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
 
     from tui.app import run_app  # Textual loads only once the cluster has answered
 
-    return run_app(source)
+    return run_app(source, config=model_config())

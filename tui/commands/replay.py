@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from adapters.source import parse_speed
-from tui.commands import UsageError
+from tui.commands import UsageError, model_config
 from tui.format import parse_position
 
 
@@ -42,4 +42,4 @@ def run(args: argparse.Namespace) -> int:
         source.seek(start + offset)
     from tui.app import run_app  # Textual loads only for commands that open the app
 
-    return run_app(source)
+    return run_app(source, config=model_config())

@@ -18,7 +18,7 @@ from flow.export import EXPORT_FORMATS, renderer
 from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, evaluate, gate_text
 from flow.report import report_json, report_text
 from flow.snapshot import FlowSnapshot
-from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError
+from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError, model_config
 from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection
 
 FORMATS = ("text", "json", *EXPORT_FORMATS)
@@ -116,7 +116,7 @@ def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
         from adapters.kcat import open_observations
 
         reader = open_observations(args.source, strict=args.strict)
-        return fold(reader), reader
+        return fold(reader, model_config()), reader
     if not wants_connection(args):
         raise UsageError("give a recording to report on, or --bootstrap HOST:PORT (or a --profile) for a live cluster")
     if args.duration <= 0:
@@ -126,7 +126,7 @@ def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
 
     settings = connection_from_args(args).settings
     try:
-        snapshot = observe(settings, duration=args.duration)
+        snapshot = observe(settings, duration=args.duration, config=model_config())
     except (ConnectionFailed, ConfigError) as error:
         raise UsageError(str(error)) from None
     args.source = settings.label
