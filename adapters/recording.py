@@ -202,12 +202,12 @@ class RecordingWriter:
         """Bytes of JSON Lines handed to the file so far, header included (before compression)."""
 
     def write(self, obs: Observation) -> None:
-        self.write_line(encode_observation(obs) + b"\n")
+        self.write_lines(encode_observation(obs) + b"\n")
 
-    def write_line(self, line: bytes) -> None:
-        """Write one already encoded observation line, newline included (the recorder encodes its own)."""
-        self._file.write(line)
-        self.bytes_written += len(line)
+    def write_lines(self, data: bytes) -> None:
+        """Write already encoded observation lines, each ending in a newline (the recorder encodes its own)."""
+        self._file.write(data)
+        self.bytes_written += len(data)
 
     def flush(self) -> None:
         """Hand everything written so far to the OS; a gzip stream is sync-flushed, so a reader can
