@@ -11,6 +11,7 @@ import gc
 import math
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -41,6 +42,7 @@ from tui.tables import FlowTable, GroupsTable, ServicesTable, TopicsTable
 if TYPE_CHECKING:
     # The app paints before these load: the session thread imports the data side (pydantic, the
     # readers, the model) while the first frame is already on screen.
+    from adapters.recorder import Recorder
     from adapters.session import Frame, Session
     from adapters.source import Source
     from flow.config import ModelConfig
@@ -208,6 +210,7 @@ class FlowscopeApp(App[int]):
         Binding("g", "seek_start", "Start", show=False, id="replay.start"),
         Binding("G", "seek_end", "End", show=False, id="replay.end"),
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False, id="app.screenshot"),
+        Binding("r", "toggle_recording", "Record", id="live.record"),
     ]
 
     def __init__(
@@ -217,8 +220,12 @@ class FlowscopeApp(App[int]):
         config: ModelConfig | None = None,
         publish_interval: float = 0.25,
         start_paused_at: int | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         super().__init__()
+        self.recorder = recorder
+        self.finished_recordings: list[str] = []
+        """One line per recording made during the app's life, for the terminal after it quits."""
         self._source = source
         self._config = config
         self._publish_interval = publish_interval
@@ -275,6 +282,8 @@ class FlowscopeApp(App[int]):
             paced=True,
             on_error=self._error_from_session,
         )
+        if self.recorder is not None:  # recording from the very first observation (live --record)
+            self.session.set_tap(self.recorder.write)
         self.session.start()
 
     def _error_from_session(self, error: BaseException) -> None:
@@ -289,6 +298,8 @@ class FlowscopeApp(App[int]):
     def on_unmount(self) -> None:
         if self.session is not None:
             self.session.stop()
+        if self.recorder is not None:
+            self._finish_recording(self.recorder)
 
     @on(SessionFailed)
     def _session_failed(self, message: SessionFailed) -> None:
@@ -323,7 +334,9 @@ class FlowscopeApp(App[int]):
             return
         snapshot = frame.snapshot
         with self.batch_update():
-            self._main.query_one("#status", StatusBar).update(status_text(frame, interval=self._live_interval()))
+            badge = self.recorder.badge() if self.recorder is not None else None
+            status = status_text(frame, recording=badge, interval=self._live_interval())
+            self._main.query_one("#status", StatusBar).update(status)
             self._main.query_one("#caption", CaptionBar).show(snapshot.note)
             shown = shown or visible(snapshot, self.view_filter)
             self.shown = shown
@@ -504,10 +517,49 @@ class FlowscopeApp(App[int]):
         interval = getattr(self.source, "interval", None)
         return float(interval) if isinstance(interval, int | float) else None
 
+    @property
+    def is_live(self) -> bool:
+        return hasattr(self.source, "settings")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_pause", "step", "seek_start", "seek_end"):
             return self.is_replay
+        if action == "toggle_recording":
+            return self.is_live
         return True
+
+    def action_toggle_recording(self) -> None:
+        """Start recording the live view to a new file in the current directory, or finish it."""
+        from adapters.recorder import RecorderError, attach, live_recorder
+
+        if self.session is None or not self.is_live:
+            return
+        if self.recorder is not None:
+            recorder, self.recorder = self.recorder, None
+            self._finish_recording(recorder)
+            self.notify(f"Recording finished: {recorder.summary()}", timeout=6, markup=False)
+            self.refresh_views()
+            return
+        path = Path.cwd() / f"flowscope-{time.strftime('%Y%m%d-%H%M%S')}.jsonl.gz"
+        try:
+            recorder = live_recorder(path, self.source.settings, payloads="none", interval=self._live_interval())
+        except RecorderError as error:
+            self.notify(str(error), title="Cannot record", severity="error", timeout=10, markup=False)
+            return
+        attach(self.session, recorder, self.frame.snapshot.status if self.frame else None)
+        self.recorder = recorder
+        self.notify(f"Recording to {path} (no payloads). Press r again to finish.", timeout=6, markup=False)
+        self.refresh_views()
+
+    def _finish_recording(self, recorder: Recorder) -> None:
+        from adapters.recorder import detach
+
+        if self.session is not None:
+            detach(self.session, recorder)
+        else:
+            recorder.close()
+        line = recorder.error if recorder.error is not None else f"recorded {recorder.summary()}"
+        self.finished_recordings.append(line)
 
     def _control(self, name: str, *args: Any) -> None:
         method = getattr(self.source, name, None)
@@ -703,13 +755,28 @@ def create_app(
     config: ModelConfig | None = None,
     publish_interval: float = 0.25,
     start_paused_at: int | None = None,
+    recorder: Recorder | None = None,
 ) -> FlowscopeApp:
     """The one way to build the app, shared by the CLI and the tests."""
-    return FlowscopeApp(source, config=config, publish_interval=publish_interval, start_paused_at=start_paused_at)
+    return FlowscopeApp(
+        source,
+        config=config,
+        publish_interval=publish_interval,
+        start_paused_at=start_paused_at,
+        recorder=recorder,
+    )
 
 
-def run_app(source: Source | Callable[[], Source], *, config: ModelConfig | None = None) -> int:
-    """Run the app in the terminal until the user quits; returns the exit code."""
-    app = create_app(source, config=config)
+def run_app(
+    source: Source | Callable[[], Source],
+    *,
+    config: ModelConfig | None = None,
+    recorder: Recorder | None = None,
+) -> int:
+    """Run the app in the terminal until the user quits; returns the exit code. Recordings made while
+    it ran are summed up on the terminal afterwards (a write failure too: the view kept running)."""
+    app = create_app(source, config=config, recorder=recorder)
     code = app.run()
+    for line in app.finished_recordings:
+        print(f"flowscope: {line}", file=sys.stderr)
     return code if isinstance(code, int) else 0

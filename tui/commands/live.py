@@ -7,11 +7,18 @@ exit code 2 and a sentence within seconds, not with an empty screen.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
 from tui.commands import UsageError, model_config
 from tui.commands.connection import add_connection_arguments, connection_error, connection_from_args
+from tui.commands.record import (
+    add_live_recording_arguments,
+    live_view_payloads,
+    refuse_existing,
+    start_live_recording,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -34,6 +41,7 @@ def register(subparsers: Any) -> None:
         choices=PAYLOAD_CHOICES,
         help="record values in the sampled records: none, preview (the first KiB; default) or full",
     )
+    add_live_recording_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -48,12 +56,16 @@ def run(args: argparse.Namespace) -> int:
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
         raise UsageError(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
     payloads = args.payloads or resolved.payloads or "preview"
+    payloads = live_view_payloads(args, payloads, explicit=bool(args.payloads or resolved.payloads))
+    if args.record is not None:
+        refuse_existing(Path(args.record), args.force)
     try:
         check_connection(resolved.settings)
     except (ConnectionFailed, ConfigError) as error:
         return connection_error(error)
     source = LiveSource(resolved.settings, interval=interval, payloads=payloads)  # type: ignore[arg-type]
+    recorder = start_live_recording(args, resolved.settings, interval)
 
     from tui.app import run_app  # Textual loads only once the cluster has answered
 
-    return run_app(source, config=model_config())
+    return run_app(source, config=model_config(), recorder=recorder)
