@@ -43,7 +43,8 @@ async def test_report_bootstrap_folds_a_live_cluster_like_a_file(kafka):
 def test_live_checks_the_connection_then_opens_the_app_with_a_live_source(kafka, monkeypatch):
     opened: list[LiveSource] = []
 
-    def run_app(source, *, config=None):
+    def run_app(source, *, config=None, recorder=None):
+        assert recorder is None  # no --record: nothing is written
         opened.append(source)
         return 0
 
