@@ -25,6 +25,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input
@@ -319,7 +320,10 @@ class FlowscopeApp(App[int]):
             return  # a frame that arrived while the app shuts down
         self.frame = message.frame
         current = message.view_filter is self.view_filter  # else the filter changed while it travelled
-        self.refresh_views(message.shown if current else None, message.looks)
+        try:
+            self.refresh_views(message.shown if current else None, message.looks)
+        except NoMatches:
+            return  # the widgets went first: the app is shutting down
         if self.frames_applied == 0:
             self.refresh_bindings()  # replay keys apply now that the source is known
             gc.freeze()  # what start-up loaded lives as long as the app: keep it out of collections
@@ -336,7 +340,7 @@ class FlowscopeApp(App[int]):
         with self.batch_update():
             badge = self.recorder.badge() if self.recorder is not None else None
             status = status_text(frame, recording=badge, interval=self._live_interval())
-            self._main.query_one("#status", StatusBar).update(status)
+            self._main.query_one("#status", StatusBar).show(status)
             self._main.query_one("#caption", CaptionBar).show(snapshot.note)
             shown = shown or visible(snapshot, self.view_filter)
             self.shown = shown

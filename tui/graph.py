@@ -7,6 +7,7 @@ UI loop and only when the topology changes, so boxes never move while numbers ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -14,7 +15,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -63,6 +63,31 @@ class NodeLook:
 class EdgeLook:
     weight: str  # "idle" | "thin" | "heavy"
     component: str
+
+
+Number = tuple[int, int, str, str]
+"""A box's detail line: x, room, text, component class."""
+ROWS_CACHED = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnFrame:
+    """A row without its numbers (see FlowGraph.render_line), with the edge looks it was drawn with."""
+
+    chars: list[str]
+    styles: list[Style]
+    edges: tuple[tuple[EdgeId, EdgeLook], ...]
+
+
+@dataclass(slots=True)
+class DrawnRow:
+    """A layout row as last drawn: what its frame was drawn from, the frame, and the finished strip."""
+
+    key: tuple[int, int, int, tuple[object, ...]]
+    """Scroll x, width, version, and what the row's boxes show apart from numbers."""
+    frame: DrawnFrame
+    numbers: tuple[Number, ...] = ()
+    strip: Strip | None = None
 
 
 class FlowGraph(ScrollView, can_focus=True):
@@ -131,7 +156,8 @@ class FlowGraph(ScrollView, can_focus=True):
         self._edges: dict[EdgeId, EdgeLook] = {}
         self._selected: NodeId | None = None
         self._version = 0
-        self._lines: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(512)
+        self._base_style: Style | None = None
+        self._rows: dict[int, DrawnRow] = {}
         self.empty_message = "no topics to show"
 
     # -- data in ------------------------------------------------------------------------------------
@@ -154,7 +180,21 @@ class FlowGraph(ScrollView, can_focus=True):
     def set_looks(self, looks: Looks) -> None:
         """The boxes' and edges' looks for the latest snapshot (see :func:`describe`)."""
         self._looks, self._edges = looks
-        self._invalidate()
+        self._refresh_changed_rows()
+
+    def _refresh_changed_rows(self) -> None:
+        """Repaint the rows on screen whose content changed, and only those: Textual then processes
+        only their lines, which on a big graph is most of the cost of a new snapshot."""
+        scroll_x, top = self.scroll_offset
+        width, height = self.size
+        start: int | None = None
+        for row in range(top, top + height + 1):
+            stale = row < top + height and self._cached_row(row, scroll_x, width) is None
+            if stale and start is None:
+                start = row
+            elif not stale and start is not None:
+                self.refresh_lines(start, row - start)
+                start = None
 
     def select(self, node: NodeId | None, *, scroll: bool = True) -> None:
         self._select(node)
@@ -177,6 +217,18 @@ class FlowGraph(ScrollView, can_focus=True):
     def _invalidate(self) -> None:
         self._version += 1
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base_style = None
+        self._version += 1  # a new theme or focus: every row changes colour
+
+    @property
+    def _base(self) -> Style:
+        """The widget's own style, computed once per style change (Textual builds it on every call)."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
 
     # -- keys and mouse ------------------------------------------------------------------------------
 
@@ -211,52 +263,117 @@ class FlowGraph(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         row = y + scroll_y
         width = self.size.width
-        key = (row, scroll_x, width, self._version)
-        strip = self._lines.get(key)
-        if strip is None:
-            strip = self._render_row(row, scroll_x, width)
-            self._lines[key] = strip
-        return strip
+        # From one snapshot to the next a big graph keeps its borders, names and edges; only the numbers
+        # in the boxes move. So a row is drawn in two parts: what stays (cached while it stays) and the
+        # numbers on top; and the finished row is cached for as long as its numbers stay too.
+        strip = self._cached_row(row, scroll_x, width)
+        if strip is not None:
+            return strip
+        frame, numbers = self._row_content(row, scroll_x, width)
+        key = (scroll_x, width, self._version, frame)
+        cached = self._rows.get(row)
+        if cached is None or cached.key != key or not self._edges_unchanged(cached.frame):
+            if len(self._rows) >= ROWS_CACHED:
+                self._rows.clear()
+            cached = self._rows[row] = DrawnRow(key, self._draw_frame(row, scroll_x, width))
+        cached.numbers = numbers
+        cached.strip = self._finish_row(cached.frame, numbers, scroll_x - MAX_BOX_WIDTH, width)
+        return cached.strip
 
-    def _render_row(self, row: int, left: int, width: int) -> Strip:
-        """One screen row: the part of layout row ``row`` from column ``left``, ``width`` cells wide."""
+    def _cached_row(self, row: int, scroll_x: int, width: int) -> Strip | None:
+        """The row as last drawn, if what it shows has not changed since."""
+        cached = self._rows.get(row)
+        if cached is None or cached.strip is None:
+            return None
+        frame, numbers = self._row_content(row, scroll_x, width)
+        if cached.numbers != numbers or cached.key != (scroll_x, width, self._version, frame):
+            return None
+        return cached.strip if self._edges_unchanged(cached.frame) else None
+
+    def _edges_unchanged(self, frame: DrawnFrame) -> bool:
+        edges = self._edges
+        return all(edges.get(edge, _NO_EDGE) is look for edge, look in frame.edges)
+
+    def _row_content(self, row: int, left: int, width: int) -> tuple[tuple[object, ...], tuple[Number, ...]]:
+        """What the boxes crossing the drawn part of ``row`` show on it: the frame (borders, badges,
+        names) and the numbers (each box's detail line)."""
         layout = self._layout
-        base = self.rich_style
-        if layout is None or not layout.boxes:
-            if row == 1:
-                text = f"  {self.empty_message}"
-                return Strip([Segment(text, base + self._style("flow-graph--dim"))]).extend_cell_length(width, base)
-            return Strip.blank(width, base)
-        # Draw into a buffer one box wider on each side than the screen, so boxes cut by the edge fit.
-        margin = MAX_BOX_WIDTH
-        origin = left - margin
-        span = width + 2 * margin
+        if layout is None:
+            return (), ()
+        origin, end = left - MAX_BOX_WIDTH, left + width + MAX_BOX_WIDTH
+        looks = self._looks
+        frame: list[object] = []
+        numbers: list[Number] = []
+        for box in layout.boxes_in_rows(row, row):
+            if box.x + box.width > origin and box.x < end:
+                look = looks.get(box.node) or _fallback_look(box.node)
+                line = row - box.y
+                if line == 0:
+                    frame.append((box.node, look.border_class, look.badge, look.badge_class))
+                elif line == 1:
+                    frame.append((box.node, look.border_class, look.name))
+                else:
+                    frame.append((box.node, look.border_class))
+                    if line == 2:
+                        numbers.append((box.x + 2, box.width - 4, look.detail, look.detail_class))
+        return tuple(frame), tuple(numbers)
+
+    def _draw_frame(self, row: int, left: int, width: int) -> DrawnFrame:
+        """Layout row ``row`` without the boxes' numbers, from column ``left`` less a margin, into a buffer
+        one box wider on each side than the screen, so boxes cut by the edge fit."""
+        layout = self._layout
+        base = self._base
+        origin = left - MAX_BOX_WIDTH
+        span = width + 2 * MAX_BOX_WIDTH
         chars = [" "] * span
         styles: list[Style] = [base] * span
+        if layout is None or not layout.boxes:
+            if row == 1:
+                self._put(chars, styles, MAX_BOX_WIDTH + 2, self.empty_message, base + self._style("flow-graph--dim"))
+            return DrawnFrame(chars, styles, ())
         selected_edges = self._selected_edges()
+        used: set[EdgeId] = set()
         for x, (bits, edges) in layout.cells(row).items():
             if origin <= x < origin + span:
+                used.update(edges)
                 look = self._edge_look(edges, selected_edges)
                 table = _HEAVY if look.weight == "heavy" else _IDLE if look.weight == "idle" else _THIN
                 chars[x - origin] = table.get(bits, "┼")
                 styles[x - origin] = base + self._style(look.component)
         for x, _, edge, glyph in layout.arrows_in_row(row):
             if origin <= x < origin + span:
+                used.add(edge)
                 chars[x - origin] = glyph
                 styles[x - origin] = base + self._style(self._edge_look([edge], selected_edges).component)
-        segments: list[Segment] = []
         for box in layout.boxes_in_rows(row, row):
             if box.x + box.width > origin and box.x < origin + span:
                 self._draw_box(box._replace(x=box.x - origin), row - box.y, chars, styles)
+        looks = self._edges
+        return DrawnFrame(chars, styles, tuple((e, looks.get(e, _NO_EDGE)) for e in used))
+
+    def _finish_row(self, drawn: DrawnFrame, numbers: tuple[Number, ...], origin: int, width: int) -> Strip:
+        """The frame with the numbers on top, cut to the screen and merged into segments."""
+        if width <= 0:
+            return Strip([], 0)
+        chars, styles = drawn.chars, drawn.styles
+        if numbers:
+            chars, styles = chars.copy(), styles.copy()
+            base = self._base
+            for x, room, text, component in numbers:
+                self._put(chars, styles, x - origin, _fit(text, room), base + self._style(component))
+        margin = MAX_BOX_WIDTH
         chars, styles = chars[margin : margin + width], styles[margin : margin + width]
-        width = len(chars)
-        # Merge runs of equal style into segments.
+        if chars[0] == "":  # the right half of a wide character cut by the left edge
+            chars[0] = " "
+        if cell_len(chars[-1]) == 2:  # a wide character cut by the right edge
+            chars[-1] = " "
+        segments: list[Segment] = []
         start = 0
-        for x in range(1, width + 1):
+        for x in range(1, width + 1):  # runs of one style make one segment
             if x == width or styles[x] is not styles[start]:
                 segments.append(Segment("".join(chars[start:x]), styles[start]))
                 start = x
-        return Strip(segments, width).extend_cell_length(self.size.width, base)
+        return Strip(segments, width)
 
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
@@ -270,15 +387,15 @@ class FlowGraph(ScrollView, can_focus=True):
     def _edge_look(self, edges: list[EdgeId], selected: set[EdgeId]) -> EdgeLook:
         if selected and any(edge in selected for edge in edges):
             weight = max((self._edges.get(e, _NO_EDGE).weight for e in edges), key=_WEIGHTS.index)
-            return EdgeLook(weight, "flow-graph--edge-selected")
+            return edge_look(weight, "flow-graph--edge-selected")
         looks = [self._edges.get(edge, _NO_EDGE) for edge in edges]
         weight = max((look.weight for look in looks), key=_WEIGHTS.index)
         command = any(look.component == "flow-graph--edge-command" for look in looks)
-        return EdgeLook(weight, "flow-graph--edge-command" if command else "flow-graph--edge")
+        return edge_look(weight, "flow-graph--edge-command" if command else "flow-graph--edge")
 
     def _draw_box(self, box: Box, line: int, chars: list[str], styles: list[Style]) -> None:
         look = self._looks.get(box.node) or _fallback_look(box.node)
-        base = self.rich_style
+        base = self._base
         selected = box.node == self._selected
         border = base + self._style(look.border_class)
         if selected:
@@ -296,11 +413,9 @@ class FlowGraph(ScrollView, can_focus=True):
             return
         self._put(chars, styles, box.x, vertical, border)
         self._put(chars, styles, box.x + w - 1, vertical, border)
-        inner = w - 4
         if line == 1:
-            self._put(chars, styles, box.x + 2, _fit(look.name, inner), border)
-        else:
-            self._put(chars, styles, box.x + 2, _fit(look.detail, inner), base + self._style(look.detail_class))
+            self._put(chars, styles, box.x + 2, _fit(look.name, w - 4), border)
+        # line 2, the numbers, goes on top of the frame: see _finish_row
 
     @staticmethod
     def _put(chars: list[str], styles: list[Style], x: int, text: str, style: Style) -> None:
@@ -318,7 +433,15 @@ class FlowGraph(ScrollView, can_focus=True):
 
 
 _WEIGHTS = ("idle", "thin", "heavy")
-_NO_EDGE = EdgeLook("idle", "flow-graph--edge")
+
+
+@cache
+def edge_look(weight: str, component: str) -> EdgeLook:
+    """One object per look (there are nine), so comparing two snapshots' edges is a matter of identity."""
+    return EdgeLook(weight, component)
+
+
+_NO_EDGE = edge_look("idle", "flow-graph--edge")
 
 
 def _fit(text: str, width: int) -> str:
@@ -389,5 +512,5 @@ def describe(snapshot: FlowSnapshot) -> Looks:
     for key, rate in rates.items():
         weight = "idle" if rate < 0.01 else "heavy" if busiest and rate >= busiest / 2 else "thin"
         touches_command = any(node[0] == "topic" and kinds.get(node[1]) == "command" for node in key)
-        edges[key] = EdgeLook(weight, "flow-graph--edge-command" if touches_command else "flow-graph--edge")
+        edges[key] = edge_look(weight, "flow-graph--edge-command" if touches_command else "flow-graph--edge")
     return looks, edges

@@ -89,11 +89,20 @@ def status_text(frame: Frame, *, recording: str | None = None, interval: float |
 class StatusBar(Static):
     """The top line: what is shown, from where, and in which state."""
 
+    def show(self, status: Text) -> None:
+        # One line, always: a new text needs no layout of the screen (Static.update would do one).
+        self.update(status, layout=False)
+
 
 class CaptionBar(Static):
     """A recording's current note, for talks: shown while the note is current."""
 
+    _note: str | None = None
+
     def show(self, note: str | None) -> None:
+        if note == self._note:
+            return  # the same caption: nothing to lay out or draw
+        self._note = note
         self.display = note is not None
         if note is not None:
             text = Text("▌ ", style="bold yellow")

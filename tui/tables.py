@@ -7,7 +7,7 @@ a table keeps the snapshot's rows and formats just the rows on screen; sorting o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
@@ -52,15 +52,13 @@ class Column(Generic[Row]):
     right: bool = False
     descending: bool = False
     """Whether this column sorts biggest first by default (rates, lag)."""
-    measure: Callable[[Row], int] | None = None
-    """How wide a value is, cheaply, for a column without a fixed width (default: format it)."""
+    content: Callable[[Row], Hashable] | None = None
+    """For a column without a fixed width: what its text is made of (a name, a tuple of names). A value
+    is measured once, so a big table keeps its widths without formatting every row of every snapshot."""
 
 
 MAX_FLEX = 48
-
-
-def _joined_width(names: Sequence[str]) -> int:
-    return sum(len(name) for name in names) + 2 * max(len(names) - 1, 0) if names else 1
+MEASURED_LIMIT = 100_000
 
 
 def _names(names: Sequence[str]) -> CellText:
@@ -118,6 +116,7 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
         self._rows: list[tuple[str, Row]] = []
         self._index: dict[str, int] = {}
         self._widths: list[int] = []
+        self._measured: list[dict[Hashable, int]] = [{} for _ in self.COLUMNS]
         self.cursor = 0
         self.sort_column = 0
         self.sort_reverse = False
@@ -162,15 +161,25 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
 
     def _column_widths(self) -> list[int]:
         widths = []
-        for column in self.COLUMNS:
+        for column, measured in zip(self.COLUMNS, self._measured, strict=True):
             if column.width is not None:
                 widths.append(column.width)
+                continue
+            longest = cell_len(column.label)
+            content = column.content
+            if content is None:
+                longest = max((cell_len(column.cell(row)[0]) for _, row in self._rows), default=longest)
             else:
-                if column.measure is not None:
-                    longest = max((column.measure(row) for _, row in self._rows), default=0)
-                else:
-                    longest = max((cell_len(column.cell(row)[0]) for _, row in self._rows), default=0)
-                widths.append(min(max(longest, cell_len(column.label)), MAX_FLEX))
+                for _, row in self._rows:
+                    value = content(row)
+                    width = measured.get(value)
+                    if width is None:
+                        width = measured[value] = cell_len(column.cell(row)[0])
+                    if width > longest:
+                        longest = width
+            widths.append(min(longest, MAX_FLEX))
+            if len(measured) > MEASURED_LIMIT:  # mostly names long gone: measure again
+                measured.clear()
         return widths
 
     # -- keys and mouse -------------------------------------------------------------------------------
@@ -301,10 +310,6 @@ def _name(topic: TopicView) -> str:
     return topic.name
 
 
-def _name_width(topic: TopicView) -> int:
-    return len(topic.name)
-
-
 def _dim(condition: bool) -> str:
     return "dim" if condition else ""
 
@@ -328,6 +333,7 @@ class TopicsTable(FlowTable[TopicView]):
             None,
             lambda t: (clean(t.name, 120), "bold yellow" if t.kind == "command" else ""),
             lambda t: t.name,
+            content=_name,
         ),
         Column("Kind", 10, _kind_label, lambda t: (KIND_ORDER[t.kind], -len(t.groups))),
         Column("Part.", 5, lambda t: (str(t.partitions), ""), lambda t: t.partitions, right=True, descending=True),
@@ -338,14 +344,14 @@ class TopicsTable(FlowTable[TopicView]):
             None,
             lambda t: _names(t.producer_names),
             lambda t: t.producer_names,
-            measure=lambda t: _joined_width(t.producer_names),
+            content=lambda t: t.producer_names,
         ),
         Column(
             "Consumer groups",
             None,
             lambda t: _names(t.groups),
             lambda t: (len(t.groups), t.groups),
-            measure=lambda t: _joined_width(t.groups),
+            content=lambda t: t.groups,
         ),
     )
 
@@ -356,7 +362,7 @@ class TopicsTable(FlowTable[TopicView]):
 class GroupsTable(FlowTable[GroupView]):
     KIND = "group"
     COLUMNS = (
-        Column("Consumer group", None, lambda g: (clean(g.id, 120), ""), lambda g: g.id),
+        Column("Consumer group", None, lambda g: (clean(g.id, 120), ""), lambda g: g.id, content=lambda g: g.id),
         Column("State", 12, lambda g: (clean(g.state, 20), _state_style(g.state)), lambda g: g.state),
         Column("Protocol", 9, lambda g: (clean(g.protocol, 12), ""), lambda g: g.protocol),
         Column("Memb.", 5, lambda g: (str(len(g.members)), ""), lambda g: len(g.members), True, True),
@@ -364,7 +370,7 @@ class GroupsTable(FlowTable[GroupView]):
         Column("Lag age", 8, lambda g: (seconds_text(g.lag_seconds), ""), lambda g: _num(g.lag_seconds), True, True),
         Column("Status", 7, lambda g: (g.status.value, STATUS_STYLE[g.status]), _severity, descending=True),
         Column("msg/s", 8, lambda g: (rate_text(g.rate)[:-2], ""), lambda g: _num(g.rate), True, True),
-        Column("Topics", None, lambda g: _names(g.topics), lambda g: g.topics),
+        Column("Topics", None, lambda g: _names(g.topics), lambda g: g.topics, content=lambda g: g.topics),
     )  # fmt: skip
 
     def rows_for(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> list[tuple[str, GroupView]]:
@@ -380,12 +386,16 @@ class ServiceRow:
 class ServicesTable(FlowTable[ServiceRow]):
     KIND = "service"
     COLUMNS = (
-        Column("Service", None, lambda r: (clean(r.service.name, 99), _dim(r.service.unknown)), _service_name),
+        Column("Service", None, lambda r: (clean(r.service.name, 99), _dim(r.service.unknown)), _service_name,
+               content=lambda r: r.service.name),
         Column("Role", 9, lambda r: (r.service.role, ""), lambda r: r.service.role),
-        Column("Writes", None, lambda r: _names(r.service.produces), lambda r: r.service.produces),
+        Column("Writes", None, lambda r: _names(r.service.produces), lambda r: r.service.produces,
+               content=lambda r: r.service.produces),
         Column("msg/s out", 9, lambda r: (rate_text(r.rate)[:-2], ""), lambda r: _num(r.rate), True, True),
-        Column("Reads", None, lambda r: _names(r.service.consumes), lambda r: r.service.consumes),
-        Column("Groups", None, lambda r: _names(r.service.groups), lambda r: r.service.groups),
+        Column("Reads", None, lambda r: _names(r.service.consumes), lambda r: r.service.consumes,
+               content=lambda r: r.service.consumes),
+        Column("Groups", None, lambda r: _names(r.service.groups), lambda r: r.service.groups,
+               content=lambda r: r.service.groups),
     )  # fmt: skip
 
     def rows_for(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> list[tuple[str, ServiceRow]]:
