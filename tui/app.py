@@ -225,6 +225,7 @@ class FlowscopeApp(App[int]):
     ) -> None:
         super().__init__()
         self.recorder = recorder
+        self._runtime: tuple[float, tuple[int, int, int]] = (sys.getswitchinterval(), gc.get_threshold())
         self.finished_recordings: list[str] = []
         """One line per recording made during the app's life, for the terminal after it quits."""
         self._source = source
@@ -265,6 +266,13 @@ class FlowscopeApp(App[int]):
     def on_mount(self) -> None:
         # The details, the prompt and the caption start hidden in app.tcss: hiding them here would
         # restyle the whole screen before its first frame.
+        self._runtime = (sys.getswitchinterval(), gc.get_threshold())
+        # The session folds on its own thread, flat out when a replay runs fast. A 1 ms switch interval
+        # (5 ms by default) hands the GIL back to the UI loop sooner; full collections only every tenth
+        # time they are due (the model holds millions of long-lived, acyclic objects, and a full pass
+        # over them stalls both threads for a hundred milliseconds).
+        sys.setswitchinterval(0.001)
+        gc.set_threshold(700, 10, 100)
         self.call_after_refresh(self._start_session)
 
     def _start_session(self) -> None:
@@ -299,6 +307,9 @@ class FlowscopeApp(App[int]):
     def on_unmount(self) -> None:
         if self.session is not None:
             self.session.stop()
+        interval, thresholds = self._runtime
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
         if self.recorder is not None:
             self._finish_recording(self.recorder)
 
