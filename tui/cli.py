@@ -1,7 +1,8 @@
 """The `flowscope` command line: parses arguments and hands each command to its module.
 
-Command modules import little at the top: Textual loads only for the commands that open the app, and
-the data side (pydantic, readers, the model) only when a command runs, so the demo paints at once.
+Only the module of the command given is imported (all of them for `flowscope --help`), and command
+modules import little at the top: Textual loads only for the commands that open the app, and the data
+side (pydantic, readers, the model, the Kafka client) only when a command runs, so the demo paints at once.
 Exit codes: 0 ok, 1 findings with --fail-on, 2 usage or connection errors (a sentence, no traceback).
 With no command, flowscope plays the bundled demo.
 """
@@ -9,12 +10,14 @@ With no command, flowscope plays the bundled demo.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from tui.commands import EXIT_ERROR, UsageError, demo, live, record, replay, report, simulate
+from tui.commands import EXIT_ERROR, UsageError
 
-COMMANDS = (demo, replay, live, record, report, simulate)
+COMMANDS = ("demo", "replay", "live", "record", "report", "simulate")
+"""Each is the module tui/commands/NAME.py, with register(subparsers) and the run(args) it sets."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,22 +27,23 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_ERROR)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or for ``only`` that one (the others' modules stay unloaded)."""
     parser = _Parser(
         prog="flowscope",
         description="See how events flow through a Kafka cluster: producers -> topics -> consumer groups, "
         "with command topics (an audience of one) flagged. With no command, plays the bundled demo.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(subparsers)
+    for name in COMMANDS if only is None else (only,):
+        importlib.import_module(f"tui.commands.{name}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args = parser.parse_args(arguments or ["demo"])
+    arguments = list(sys.argv[1:] if argv is None else argv) or ["demo"]
+    parser = build_parser(arguments[0] if arguments[0] in COMMANDS else None)
+    args = parser.parse_args(arguments)
     run = getattr(args, "run", None)
     if run is None:
         parser.print_help()
