@@ -28,7 +28,7 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input
+from textual.widgets import ContentSwitcher, Input
 
 from flow.sanitize import clean
 from flow.snapshot import FlowSnapshot
@@ -36,6 +36,7 @@ from tui.details import DetailsPanel
 from tui.format import parse_position
 from tui.graph import FlowGraph, Looks, describe
 from tui.help import HelpScreen
+from tui.keybar import KeyBar
 from tui.layout import GraphLayout, NodeId, Topology, layout
 from tui.statusbar import CaptionBar, StatusBar, status_text
 from tui.tables import FlowTable, GroupsTable, ServicesTable, TopicsTable
@@ -261,7 +262,7 @@ class FlowscopeApp(App[int]):
                 yield ServicesTable(id="services")
             yield DetailsPanel(id="details")
         yield Input(id="prompt")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         # The details, the prompt and the caption start hidden in app.tcss: hiding them here would
