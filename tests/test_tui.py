@@ -226,6 +226,23 @@ async def test_help_lists_the_keys_of_the_mode(shop_commands):
         assert "Marks" not in screen_text(app)
 
 
+async def test_the_key_bar_shows_the_keys_of_the_view_and_runs_a_clicked_key(shop_commands):
+    app = app_at(shop_commands, 10)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await at_position(app, 10)
+        await pilot.pause()
+        keys = widget_text(app, "#keys")
+        assert "q Quit" in keys and "space Pause" in keys  # a replay: its controls are there
+        assert "s Sort" not in keys  # a table key, not the graph's
+        await pilot.press("2")  # the topics table
+        await pilot.pause()
+        assert "s Sort" in widget_text(app, "#keys")
+        column = widget_text(app, "#keys").index("? Help")
+        await pilot.click("#keys", offset=(column + 1, 0))
+        await pilot.pause()
+        assert "a command topic: exactly one consumer group reads it" in screen_text(app)
+
+
 async def test_the_demo_loops(shop_commands):
     from adapters.replay import replay_file
     from tui.app import create_app
