@@ -10,6 +10,7 @@ through the channels between columns.
 
 from __future__ import annotations
 
+import gc
 from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Iterable
@@ -173,6 +174,20 @@ def box_width(node: NodeId) -> int:
 
 
 def layout(topology: Topology) -> GraphLayout:
+    """Boxes, edge routes and layers for a topology; deterministic, and only the topology matters."""
+    # A big layout allocates a few hundred thousand short-lived, acyclic objects. In a process that
+    # holds millions of long-lived ones (the model), the collections they set off cost more than the
+    # layout itself; nothing here makes a cycle, so collections wait until it is done.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _layout(topology)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _layout(topology: Topology) -> GraphLayout:
     nodes: list[NodeId] = [("service", s) for s in topology.services] + [("topic", t) for t in topology.topics]
     successors: dict[NodeId, list[NodeId]] = defaultdict(list)
     for source, target in topology.edges:
@@ -274,45 +289,59 @@ def _is_waypoint(node: NodeId) -> bool:
 
 def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]) -> None:
     """Barycenter sweeps, down then up, keeping the order with the fewest crossings."""
-    up: dict[NodeId, list[NodeId]] = defaultdict(list)
-    down: dict[NodeId, list[NodeId]] = defaultdict(list)
+    # The sweeps run on node numbers: hashing (kind, name) tuples over and over was most of their cost.
+    nodes = [node for layer in layers for node in layer]
+    number = {node: i for i, node in enumerate(nodes)}
+    up: list[list[int]] = [[] for _ in nodes]
+    down: list[list[int]] = [[] for _ in nodes]
     for path in chains.values():
         for a, b in pairwise(path):
-            down[a].append(b)
-            up[b].append(a)
+            down[number[a]].append(number[b])
+            up[number[b]].append(number[a])
+    ordered = [[number[node] for node in layer] for layer in layers]
+    position = [-1] * len(nodes)
+    """Where each node of the reference layer sits; -1 for every other node."""
 
-    def sweep(indices: Iterable[int], neighbours: dict[NodeId, list[NodeId]], offset: int) -> None:
+    def sweep(indices: Iterable[int], neighbours: list[list[int]], offset: int) -> None:
         for index in indices:
-            reference = {node: position for position, node in enumerate(layers[index + offset])}
-            keys: dict[NodeId, tuple[float, int]] = {}
-            for position, node in enumerate(layers[index]):
-                linked = [reference[n] for n in neighbours[node] if n in reference]
-                keys[node] = (sum(linked) / len(linked) if linked else position, position)
-            layers[index].sort(key=keys.__getitem__)
+            reference = ordered[index + offset]
+            for i, node in enumerate(reference):
+                position[node] = i
+            keys: dict[int, tuple[float, int]] = {}
+            for i, node in enumerate(ordered[index]):
+                linked = [position[n] for n in neighbours[node] if position[n] >= 0]
+                keys[node] = (sum(linked) / len(linked) if linked else i, i)
+            for node in reference:
+                position[node] = -1
+            ordered[index].sort(key=keys.__getitem__)
 
-    best = [list(layer) for layer in layers]
-    best_crossings = _crossings(layers, down)
+    best = [list(layer) for layer in ordered]
+    best_crossings = _crossings(ordered, down, position)
     for _ in range(SWEEPS):
-        sweep(range(1, len(layers)), up, -1)
-        sweep(range(len(layers) - 2, -1, -1), down, +1)
-        crossings = _crossings(layers, down)
+        sweep(range(1, len(ordered)), up, -1)
+        sweep(range(len(ordered) - 2, -1, -1), down, +1)
+        crossings = _crossings(ordered, down, position)
         if crossings >= best_crossings:
             break  # a round that does not help means the sweeps have settled
-        best, best_crossings = [list(layer) for layer in layers], crossings
-    layers[:] = best
+        best, best_crossings = [list(layer) for layer in ordered], crossings
+    layers[:] = [[nodes[i] for i in layer] for layer in best]
 
 
-def _crossings(layers: list[list[NodeId]], down: dict[NodeId, list[NodeId]]) -> int:
-    """Edge crossings between adjacent layers (inversions of target positions, counted by merge sort)."""
+def _crossings(layers: list[list[int]], down: list[list[int]], position: list[int]) -> int:
+    """Edge crossings between adjacent layers (inversions of target positions, counted by merge sort).
+    ``position`` is scratch space, -1 everywhere on entry and on return."""
     total = 0
     for upper, lower in pairwise(layers):
-        position = {node: i for i, node in enumerate(lower)}
+        for i, node in enumerate(lower):
+            position[node] = i
         targets: list[int] = []
         for node in upper:
-            below = [position[t] for t in down[node] if t in position]
+            below = [position[t] for t in down[node] if position[t] >= 0]
             if len(below) > 1:
                 below.sort()
             targets.extend(below)
+        for node in lower:
+            position[node] = -1
         total += _inversions(targets)
     return total
 
