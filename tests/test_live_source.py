@@ -4,6 +4,7 @@ classification, the group-less sampler, and batched requests."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from flow.model import FlowModel
 from flow.naming import source_service
 from flow.observations import Blob, GroupObs, ProducersObs, RecordObs
 from tests.live_helpers import (
+    KAFKA_TOOL,
     Collector,
     ConsoleConsumer,
     consume_and_commit,
@@ -165,6 +167,35 @@ async def test_the_sampler_reads_the_head_of_the_log_capped_and_without_values_w
     # 2 records per second with a burst of 2 s of credit: never more than that over the run.
     assert len(records) <= 2 * (elapsed + 2) + 1
     assert len({obs.t for obs in records}) >= 2  # sampled at more than one refresh
+
+
+@pytest.mark.parametrize("codec", ["gzip", "snappy", "lz4", "zstd"])
+async def test_the_sampler_reads_batches_compressed_by_kafkas_own_producer(kafka, codec):
+    topic = unique(f"packed-{codec}")
+    await create_topics(kafka.bootstrap, {topic: 1})
+    source = LiveSource(settings_for(kafka.bootstrap), interval=0.5, payloads="full")
+    sink = Collector()
+    task = await run_until(source, sink, lambda: source.refreshes >= 1)
+    lines = "".join(f'ce_source:/services/packer,ce_type:Packed\tparcel-{n}\t{{"n": {n}}}\n' for n in range(40))
+    console_producer = [
+        str(KAFKA_TOOL), "console-producer", "--bootstrap-server", kafka.bootstrap, "--topic", topic,
+        "--compression-codec", codec, "--producer-property", "linger.ms=50",
+        "--property", "parse.headers=true", "--property", "parse.key=true",
+    ]  # fmt: skip
+    done = await asyncio.to_thread(
+        subprocess.run, console_producer, input=lines, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    await run_until_refreshes(source, source.refreshes + 3)
+    await stop(task)
+
+    records: list[RecordObs] = [obs for obs in sink.of_kind("record") if obs.topic == topic]
+    assert records, f"nothing sampled from the {codec} batches"
+    assert source._sampler is not None and source._sampler.stats.undecodable_batches == 0
+    assert all(record.key is not None and record.key.startswith("parcel-") for record in records)
+    assert all(record.value is not None and record.value.startswith('{"n": ') for record in records)
+    view = sink.model.snapshot().topic(topic)
+    assert view is not None and "packer" in view.producer_names and "Packed" in view.record_types
 
 
 async def test_preview_payloads_are_cut_and_full_payloads_are_whole(kafka):

@@ -7,8 +7,8 @@ last look, reading from just before their log-end offsets, so the sampler follow
 never reads a topic from the beginning. Batches carry the producer id, which is how a sampled record's
 headers (``ce_source`` ...) name an idempotent producer seen by DescribeProducers.
 
-Batches compressed with snappy, lz4 or zstd need the optional ``cramjam`` package; without it they are
-counted as undecodable and skipped (gzip and uncompressed batches always work).
+Every codec Kafka has is read (gzip by the standard library; snappy, lz4 and zstd by ``cramjam``, a
+dependency); a batch that still cannot be read (corrupt) is counted as undecodable and skipped.
 """
 
 from __future__ import annotations
