@@ -307,13 +307,19 @@ def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]
             reference = ordered[index + offset]
             for i, node in enumerate(reference):
                 position[node] = i
-            keys: dict[int, tuple[float, int]] = {}
+            keyed: list[tuple[float, int, int]] = []
             for i, node in enumerate(ordered[index]):
-                linked = [position[n] for n in neighbours[node] if position[n] >= 0]
-                keys[node] = (sum(linked) / len(linked) if linked else i, i)
+                total = count = 0
+                for neighbour in neighbours[node]:
+                    at = position[neighbour]
+                    if at >= 0:
+                        total += at
+                        count += 1
+                keyed.append((total / count if count else i, i, node))
             for node in reference:
                 position[node] = -1
-            ordered[index].sort(key=keys.__getitem__)
+            keyed.sort()  # by barycenter, ties in the current order (i is unique: nodes never compare)
+            ordered[index] = [node for _, _, node in keyed]
 
     best = [list(layer) for layer in ordered]
     best_crossings = _crossings(ordered, down, position)
