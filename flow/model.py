@@ -322,6 +322,11 @@ class FlowModel:
                 del topic.types[record_type]
             if topic.producers and topic.producers[-1][0] < horizon:
                 topic.producers.clear()
+            records = topic.records
+            # Sampled records age out too, but the newest stays: a quiet topic still shows what it carries.
+            while len(records) > 1 and records[0].t < horizon:
+                records.popleft()
+                topic.record_writers.popleft()
 
     # -- snapshot: everything derived happens here ---------------------------------------------------
 

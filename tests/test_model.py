@@ -189,6 +189,21 @@ def test_sampled_records_are_capped_per_topic_and_long_values_cut():
     assert records[-1].size == 1_000_000
 
 
+def test_sampled_records_older_than_retention_go_but_each_topic_keeps_its_newest():
+    config = ModelConfig(retention_ms=60_000)
+    model = FlowModel(config)
+    model.apply(record(T0, "quiet", offset=1, source="/old-writer"))
+    for i in range(3):
+        model.apply(record(T0 + i, "busy", offset=i))
+    for i in range(1, 20):
+        model.apply(topics(T0 + i * 10_000, "quiet", "busy"))
+    model.apply(record(T0 + 190_000, "busy", offset=50, source="/fresh-writer"))
+    model.apply(topics(T0 + 200_000, "quiet", "busy"))  # the next sweep
+    snapshot = model.snapshot()
+    assert [r.offset for r in snapshot.topic("busy").records] == [50]
+    assert [r.offset for r in snapshot.topic("quiet").records] == [1]  # old, but the only one it has
+
+
 def test_record_types_come_from_headers_and_drive_classification():
     snapshot = fold(commits(T0, "warehouse", {"warehouse": (0,)}), record(T0, "warehouse", type_="DispatchProduct"))
     warehouse = snapshot.topic("warehouse")
