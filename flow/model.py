@@ -47,6 +47,7 @@ from flow.snapshot import (
 )
 
 UNNAMED_PRODUCER = "producer-id {}"
+SERVICE_NAMES_KEPT = 10_000
 
 
 Entries = deque[tuple[int, dict[Any, Any]]]
@@ -124,6 +125,8 @@ class FlowModel:
         self._end_latest: dict[str, tuple[int, ...]] = {}
         self._end_seen: dict[str, int] = {}
         self._pid_names: dict[int, tuple[str, int]] = {}
+        self._services: dict[str, str] = {}
+        """Header values and transactional ids already turned into service names (the same few repeat)."""
         self._cluster: ClusterView | None = None
         self._status: StatusView | None = None
         self._note: NoteObs | None = None
@@ -217,7 +220,7 @@ class FlowModel:
         for key, value in obs.headers:
             if isinstance(value, str):
                 if writer is None and key in config.producer_headers:
-                    writer = source_service(value, config.aliases)
+                    writer = self._service(value)
                 elif key in config.type_headers:
                     types = topic.types
                     if value not in types and len(types) >= config.types_per_topic:
@@ -245,7 +248,15 @@ class FlowModel:
             self._trim(entries, t, 2)
         if obs.transactional_ids:
             for pid, transactional_id in obs.transactional_ids.items():
-                self._pid_names[pid] = (source_service(transactional_id, self.config.aliases), t)
+                self._pid_names[pid] = (self._service(transactional_id), t)
+
+    def _service(self, value: str) -> str:
+        name = self._services.get(value)
+        if name is None:
+            if len(self._services) >= SERVICE_NAMES_KEPT:
+                self._services.clear()
+            name = self._services[value] = source_service(value, self.config.aliases)
+        return name
 
     def _on_group(self, obs: GroupObs) -> None:
         group = self._groups.get(obs.group)
