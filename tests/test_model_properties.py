@@ -79,8 +79,10 @@ def test_memory_stays_bounded_however_long_the_stream(seed):
     config = ModelConfig(rate_window_ms=20_000, retention_ms=60_000, lag_window=5, records_per_topic=4)
     interval, per_step = 2000, 5
     model = FlowModel(config)
-    # Names alive at once: those seen within retention, plus up to one sweep period not yet swept.
-    alive = (config.retention_ms + config.retention_ms // 8) // interval * per_step + per_step
+    # Names alive at once: those seen within retention, plus up to one sweep period not yet swept (a sweep
+    # runs at the first instant after its due time, so the period is rounded up to whole intervals).
+    sweep_period = -(-(config.retention_ms // 8) // interval) * interval
+    alive = (config.retention_ms + sweep_period) // interval * per_step + per_step
     peaks: dict[str, int] = {}
     for step in range(1500):  # 50 minutes: many times the retention
         t = T0 + step * interval
