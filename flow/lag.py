@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-from flow.snapshot import LagStatus
+from flow.vocabulary import LagStatus
 
 
 def partition_status(window: Sequence[tuple[int | None, int | None]], has_members: bool) -> LagStatus:

@@ -32,12 +32,10 @@ from flow.observations import (
     TopicsObs,
 )
 from flow.snapshot import (
-    UNKNOWN_WRITER,
     ClusterView,
     Edge,
     FlowSnapshot,
     GroupView,
-    LagStatus,
     MemberView,
     PartitionLag,
     ProducerRate,
@@ -45,6 +43,7 @@ from flow.snapshot import (
     StatusView,
     TopicView,
 )
+from flow.vocabulary import UNKNOWN_WRITER, LagStatus
 
 UNNAMED_PRODUCER = "producer-id {}"
 SERVICE_NAMES_KEPT = 10_000

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
+
+from flow.vocabulary import LagStatus
 
 if TYPE_CHECKING:  # annotations only: the UI can import snapshots without loading pydantic
     from flow.observations import Broker, RecordObs, SourceState
@@ -13,32 +14,6 @@ if TYPE_CHECKING:  # annotations only: the UI can import snapshots without loadi
 TopicKind = Literal["internal", "unread", "command", "event"]
 Confidence = Literal["low", "medium", "high"]
 FindingKind = Literal["command_chain", "command_fanout"]
-UNKNOWN_WRITER = "unknown writer"
-
-
-class LagStatus(StrEnum):
-    """Burrow-style consumer health, worst last."""
-
-    UNKNOWN = "UNKNOWN"
-    OK = "OK"
-    WARN = "WARN"
-    REWIND = "REWIND"
-    STALL = "STALL"
-    STOP = "STOP"
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-
-_SEVERITY = {
-    LagStatus.UNKNOWN: 0,
-    LagStatus.OK: 0,
-    LagStatus.WARN: 1,
-    LagStatus.REWIND: 2,
-    LagStatus.STALL: 3,
-    LagStatus.STOP: 4,
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flow.lag import lag_seconds, partition_status, worst
-from flow.snapshot import LagStatus
+from flow.vocabulary import LagStatus
 
 
 def window(*pairs):

@@ -7,7 +7,7 @@ import pytest
 from flow.config import ModelConfig
 from flow.model import FlowModel
 from flow.observations import NoteObs, ProducersObs, RecordObs, StatusObs
-from flow.snapshot import UNKNOWN_WRITER, LagStatus
+from flow.vocabulary import UNKNOWN_WRITER, LagStatus
 from tests.helpers import T0, commits, ends, group, record, topics
 
 

@@ -9,7 +9,7 @@ from adapters.scenarios import large, scenario
 from adapters.synthetic import SyntheticOptions, synthetic
 from flow.model import FlowModel
 from flow.observations import NoteObs, RecordObs
-from flow.snapshot import LagStatus
+from flow.vocabulary import LagStatus
 
 
 def test_the_same_seed_gives_the_same_stream_and_another_seed_another():

@@ -31,7 +31,6 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input
 
 from flow.sanitize import clean
-from flow.snapshot import FlowSnapshot
 from tui.details import DetailsPanel
 from tui.format import parse_position
 from tui.graph import FlowGraph, Looks, describe
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
     from adapters.session import Frame, Session
     from adapters.source import Source
     from flow.config import ModelConfig
+    from flow.snapshot import FlowSnapshot
 
 
 VIEWS = ("graph", "topics", "groups", "services")

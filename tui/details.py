@@ -6,6 +6,7 @@ Every piece of cluster data is sanitised and rendered as Text; nothing here is p
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -14,9 +15,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from flow.sanitize import clean, payload_text
-from flow.snapshot import UNKNOWN_WRITER, FlowSnapshot, GroupView, LagStatus, ServiceView, TopicView
+from flow.vocabulary import UNKNOWN_WRITER, LagStatus
 from tui.format import compact_number, rate_text, seconds_text
 from tui.tables import KIND_STYLE, STATUS_STYLE
+
+if TYPE_CHECKING:
+    from flow.snapshot import FlowSnapshot, GroupView, ServiceView, TopicView
 
 RECORDS_SHOWN = 5
 STATUS_MEANING = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flow.sanitize import clean
-from flow.snapshot import FlowSnapshot, LagStatus
+from flow.vocabulary import LagStatus
 from tui.format import compact_number, rate_text
 from tui.layout import DOWN, LEFT, MAX_BOX_WIDTH, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId
 
@@ -45,6 +45,9 @@ _STATUS_CLASS = {
     LagStatus.REWIND: "flow-graph--warn",
     LagStatus.UNKNOWN: "flow-graph--dim",
 }
+
+if TYPE_CHECKING:
+    from flow.snapshot import FlowSnapshot
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from flow.sanitize import clean
-from flow.snapshot import FlowSnapshot, GroupView, LagStatus, ServiceView, TopicView
+from flow.vocabulary import LagStatus
 from tui.format import compact_number, rate_text, seconds_text
 
 STATUS_STYLE = {
@@ -40,6 +40,9 @@ KIND_ORDER = {"command": 0, "event": 1, "unread": 2, "internal": 3}
 Row = TypeVar("Row")
 CellText = tuple[str, str]
 """A formatted cell: sanitised text and a Rich style name."""
+
+if TYPE_CHECKING:
+    from flow.snapshot import FlowSnapshot, GroupView, ServiceView, TopicView
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +328,7 @@ def _kind_label(topic: TopicView) -> CellText:
     return label, KIND_STYLE[kind]
 
 
-class TopicsTable(FlowTable[TopicView]):
+class TopicsTable(FlowTable["TopicView"]):
     KIND = "topic"
     COLUMNS = (
         Column(
@@ -359,7 +362,7 @@ class TopicsTable(FlowTable[TopicView]):
         return [(topic.name, topic) for topic in snapshot.topics if keep(topic.name)]
 
 
-class GroupsTable(FlowTable[GroupView]):
+class GroupsTable(FlowTable["GroupView"]):
     KIND = "group"
     COLUMNS = (
         Column("Consumer group", None, lambda g: (clean(g.id, 120), ""), lambda g: g.id, content=lambda g: g.id),
