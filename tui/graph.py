@@ -73,6 +73,10 @@ Number = tuple[int, int, str, str]
 ROWS_CACHED = 4096
 
 
+RowKey = tuple[int, int, int, tuple[object, ...]]
+"""What a row's frame is drawn from: scroll x, width, version, and what its boxes show but numbers."""
+
+
 @dataclass(frozen=True, slots=True)
 class DrawnFrame:
     """A row without its numbers (see FlowGraph.render_line), with the edge looks it was drawn with."""
@@ -86,8 +90,7 @@ class DrawnFrame:
 class DrawnRow:
     """A layout row as last drawn: what its frame was drawn from, the frame, and the finished strip."""
 
-    key: tuple[int, int, int, tuple[object, ...]]
-    """Scroll x, width, version, and what the row's boxes show apart from numbers."""
+    key: RowKey
     frame: DrawnFrame
     numbers: tuple[Number, ...] = ()
     strip: Strip | None = None
@@ -192,7 +195,7 @@ class FlowGraph(ScrollView, can_focus=True):
         width, height = self.size
         start: int | None = None
         for row in range(top, top + height + 1):
-            stale = row < top + height and self._cached_row(row, scroll_x, width) is None
+            stale = row < top + height and not self._is_current(row, scroll_x, width)
             if stale and start is None:
                 start = row
             elif not stale and start is not None:
@@ -269,40 +272,38 @@ class FlowGraph(ScrollView, can_focus=True):
         # From one snapshot to the next a big graph keeps its borders, names and edges; only the numbers
         # in the boxes move. So a row is drawn in two parts: what stays (cached while it stays) and the
         # numbers on top; and the finished row is cached for as long as its numbers stay too.
-        strip = self._cached_row(row, scroll_x, width)
-        if strip is not None:
-            return strip
-        frame, numbers = self._row_content(row, scroll_x, width)
-        key = (scroll_x, width, self._version, frame)
+        key, numbers = self._row_content(row, scroll_x, width)
         cached = self._rows.get(row)
-        if cached is None or cached.key != key or not self._edges_unchanged(cached.frame):
+        if cached is None or not self._frame_current(cached, key):
             if len(self._rows) >= ROWS_CACHED:
                 self._rows.clear()
             cached = self._rows[row] = DrawnRow(key, self._draw_frame(row, scroll_x, width))
-        cached.numbers = numbers
-        cached.strip = self._finish_row(cached.frame, numbers, scroll_x - MAX_BOX_WIDTH, width)
+        if cached.strip is None or cached.numbers != numbers:
+            cached.numbers = numbers
+            cached.strip = self._finish_row(cached.frame, numbers, scroll_x - MAX_BOX_WIDTH, width)
         return cached.strip
 
-    def _cached_row(self, row: int, scroll_x: int, width: int) -> Strip | None:
-        """The row as last drawn, if what it shows has not changed since."""
+    def _is_current(self, row: int, scroll_x: int, width: int) -> bool:
+        """Whether the row as last drawn still shows what it should."""
         cached = self._rows.get(row)
         if cached is None or cached.strip is None:
-            return None
-        frame, numbers = self._row_content(row, scroll_x, width)
-        if cached.numbers != numbers or cached.key != (scroll_x, width, self._version, frame):
-            return None
-        return cached.strip if self._edges_unchanged(cached.frame) else None
+            return False
+        key, numbers = self._row_content(row, scroll_x, width)
+        return cached.numbers == numbers and self._frame_current(cached, key)
 
-    def _edges_unchanged(self, frame: DrawnFrame) -> bool:
+    def _frame_current(self, cached: DrawnRow, key: RowKey) -> bool:
+        """Whether the row's frame was drawn from this content and with the edge looks of now."""
+        if cached.key != key:
+            return False
         edges = self._edges
-        return all(edges.get(edge, _NO_EDGE) is look for edge, look in frame.edges)
+        return all(edges.get(edge, _NO_EDGE) is look for edge, look in cached.frame.edges)
 
-    def _row_content(self, row: int, left: int, width: int) -> tuple[tuple[object, ...], tuple[Number, ...]]:
-        """What the boxes crossing the drawn part of ``row`` show on it: the frame (borders, badges,
-        names) and the numbers (each box's detail line)."""
+    def _row_content(self, row: int, left: int, width: int) -> tuple[RowKey, tuple[Number, ...]]:
+        """What the drawn part of ``row`` shows: the key of its frame (scroll, width, version and the
+        boxes' borders, badges and names) and its numbers (each box's detail line)."""
         layout = self._layout
         if layout is None:
-            return (), ()
+            return (left, width, self._version, ()), ()
         origin, end = left - MAX_BOX_WIDTH, left + width + MAX_BOX_WIDTH
         looks = self._looks
         frame: list[object] = []
@@ -319,7 +320,7 @@ class FlowGraph(ScrollView, can_focus=True):
                     frame.append((box.node, look.border_class))
                     if line == 2:
                         numbers.append((box.x + 2, box.width - 4, look.detail, look.detail_class))
-        return tuple(frame), tuple(numbers)
+        return (left, width, self._version, tuple(frame)), tuple(numbers)
 
     def _draw_frame(self, row: int, left: int, width: int) -> DrawnFrame:
         """Layout row ``row`` without the boxes' numbers, from column ``left`` less a margin, into a buffer
