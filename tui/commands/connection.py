@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from adapters.kafka.config import (
+    DEFAULT_INTERVAL,
     ENV_BOOTSTRAP,
     ENV_COMMAND_CONFIG,
     ENV_PROFILE,
+    MAX_INTERVAL,
+    MIN_INTERVAL,
     ConfigError,
     ResolvedConnection,
     resolve_connection,
@@ -107,3 +110,11 @@ def connection_error(error: ConnectionFailed | ConfigError) -> int:
     """Print a connection problem as one sentence and return the exit code for it."""
     print(f"flowscope: {error}", file=sys.stderr)
     return EXIT_ERROR
+
+
+def refresh_interval(args: argparse.Namespace, resolved: ResolvedConnection) -> float:
+    """--interval, else the profile's, else the default; UsageError outside the allowed range."""
+    interval = args.interval if args.interval is not None else resolved.interval or DEFAULT_INTERVAL
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise UsageError(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
+    return float(interval)

@@ -11,8 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
-from tui.commands import UsageError, model_config
-from tui.commands.connection import add_connection_arguments, connection_error, connection_from_args
+from tui.commands import model_config
+from tui.commands.connection import (
+    add_connection_arguments,
+    connection_error,
+    connection_from_args,
+    refresh_interval,
+)
 from tui.commands.record import (
     add_live_recording_arguments,
     live_view_payloads,
@@ -52,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from adapters.kafka.wire import ConnectionFailed
 
     resolved = connection_from_args(args)
-    interval = args.interval if args.interval is not None else resolved.interval or DEFAULT_INTERVAL
-    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
-        raise UsageError(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
+    interval = refresh_interval(args, resolved)
     payloads = args.payloads or resolved.payloads or "preview"
     payloads = live_view_payloads(args, payloads, explicit=bool(args.payloads or resolved.payloads))
     if args.record is not None:

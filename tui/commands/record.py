@@ -20,7 +20,12 @@ from typing import Any
 
 from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
 from tui.commands import EXIT_ERROR, EXIT_OK, UsageError
-from tui.commands.connection import add_connection_arguments, connection_error, connection_from_args
+from tui.commands.connection import (
+    add_connection_arguments,
+    connection_error,
+    connection_from_args,
+    refresh_interval,
+)
 from tui.commands.simulate import parse_duration
 
 PROGRESS_EVERY = 5.0
@@ -80,16 +85,14 @@ def run(args: argparse.Namespace) -> int:
     from adapters.kafka.sampler import SamplerOptions
     from adapters.kafka.source import LiveSource
     from adapters.kafka.wire import ConnectionFailed
-    from adapters.recorder import RecorderError, format_size, live_recorder
+    from adapters.recorder import format_size
     from adapters.session import Session
 
     duration = parse_duration(args.duration) if args.duration else None
     if args.preview_bytes < 1:
         raise UsageError("--preview-bytes must be at least 1")
     resolved = connection_from_args(args)
-    interval = args.interval if args.interval is not None else resolved.interval or DEFAULT_INTERVAL
-    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
-        raise UsageError(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
+    interval = refresh_interval(args, resolved)
     output = Path(args.output)
     refuse_existing(output, args.force)  # before connecting: no waiting for a cluster to learn that
     settings = resolved.settings
@@ -97,17 +100,9 @@ def run(args: argparse.Namespace) -> int:
         check_connection(settings)
     except (ConnectionFailed, ConfigError) as error:
         return connection_error(error)
-    try:
-        recorder = live_recorder(
-            output,
-            settings,
-            payloads=args.payloads,
-            interval=interval,
-            preview_bytes=args.preview_bytes,
-            overwrite=args.force,
-        )
-    except RecorderError as error:
-        raise UsageError(_with_advice(error)) from None
+    recorder = open_recording(
+        output, settings, force=args.force, payloads=args.payloads, interval=interval, preview_bytes=args.preview_bytes
+    )
 
     sampler = SamplerOptions(payloads=args.payloads, preview_bytes=args.preview_bytes)
     source = LiveSource(settings, interval=interval, sampler=sampler)
@@ -169,8 +164,16 @@ def refuse_existing(output: Path, force: bool) -> None:
         raise UsageError(f"{output} already exists: choose another name, or give --force to overwrite it")
 
 
-def _with_advice(error: Exception) -> str:
-    return f"{error}; give --force to overwrite it" if getattr(error, "exists", False) else str(error)
+def open_recording(path: Path, settings: Any, *, force: bool, **options: Any) -> Any:
+    """The recorder for ``path`` (adapters.recorder.live_recorder with ``options``); UsageError with a
+    sentence if it cannot start."""
+    from adapters.recorder import RecorderError, live_recorder
+
+    try:
+        return live_recorder(path, settings, overwrite=force, **options)
+    except RecorderError as error:
+        advice = "; give --force to overwrite it" if error.exists else ""
+        raise UsageError(f"{error}{advice}") from None
 
 
 # -- `flowscope live --record FILE`: the same recorder, started with the view ------------------------------
@@ -217,15 +220,6 @@ def start_live_recording(args: argparse.Namespace, settings: Any, interval: floa
     """The recorder for `live --record FILE` (None without it); UsageError with a sentence if it cannot start."""
     if args.record is None:
         return None
-    from adapters.recorder import RecorderError, live_recorder
-
-    try:
-        return live_recorder(
-            Path(args.record),
-            settings,
-            payloads=args.record_payloads or "none",
-            interval=interval,
-            overwrite=args.force,
-        )
-    except RecorderError as error:
-        raise UsageError(_with_advice(error)) from None
+    return open_recording(
+        Path(args.record), settings, force=args.force, payloads=args.record_payloads or "none", interval=interval
+    )
