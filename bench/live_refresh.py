@@ -88,7 +88,14 @@ async def populate(bootstrap: str, topics: int, partitions: int, groups: int) ->
         await admin.close()
     probe = LiveSource(resolve_connection(bootstrap=bootstrap, environ={}).settings, sample=False)
     try:
-        ends = next(obs.offsets for obs in await probe.refresh_once() if isinstance(obs, EndOffsetsObs))
+        ends: dict[str, tuple[int, ...]] | None = None
+        for _ in range(30):  # a broker that just created hundreds of topics may not list offsets at once
+            ends = next((obs.offsets for obs in await probe.refresh_once() if isinstance(obs, EndOffsetsObs)), None)
+            if ends is not None:
+                break
+            await asyncio.sleep(1)
+        if ends is None:
+            raise SystemExit("live_refresh: the broker reported no end offsets in 30 refreshes")
     finally:
         await probe.close()
     empty = sorted(name for name in names if not all(ends.get(name, (0,))))
