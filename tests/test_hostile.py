@@ -14,6 +14,7 @@ from adapters.hostile import GROUPS, TOPICS
 from flow.observations import Blob
 from flow.sanitize import clean, payload_text, terminal_safe
 from tests.conftest import ROOT, SAMPLES
+from tests.terminal import Terminal
 from tests.tui_support import app_at, at_position, screen_segments, screen_text
 
 HOSTILE = SAMPLES / "hostile.jsonl"
@@ -120,42 +121,13 @@ async def test_a_megabyte_value_and_a_ten_thousand_character_group_id_render_qui
 @pytest.mark.skipif(sys.platform != "linux", reason="uses a Linux pty")
 def test_a_real_terminal_gets_no_title_clipboard_or_c1_sequences_from_the_data():
     """Replay the hostile recording in a pseudo-terminal and read every byte flowscope writes."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
-
     flowscope = os.path.join(sys.prefix, "bin", "flowscope")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: flowscope in a 120x40 terminal
-        os.environ["TERM"] = "xterm-256color"
-        os.execv(flowscope, [flowscope, "replay", str(HOSTILE), "--speed", "max"])
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    output = b""
-    deadline = time.monotonic() + 6
-    quit_sent = False
-    while True:
-        if time.monotonic() > deadline and not quit_sent:
-            os.write(fd, b"2")  # the topics table, then quit
-            time.sleep(0.5)
-            os.write(fd, b"q")
-            quit_sent = True
-            deadline += 5
-        elif quit_sent and time.monotonic() > deadline:
-            os.kill(pid, 9)
-            break
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "flowscope did not quit cleanly"
+    terminal = Terminal("replay", str(HOSTILE), "--speed", "max", command=[flowscope], size=(40, 120))
+    time.sleep(6)
+    terminal.press(b"2")  # the topics table, then quit
+    time.sleep(0.5)
+    assert terminal.quit(timeout=5) == 0, "flowscope did not quit cleanly"
+    output = bytes(terminal.output)
     text = output.decode("utf-8")  # strict: no stray 8-bit bytes a terminal could take for C1 controls
     assert "pwned" in text  # the hostile text was on screen...
     for sequence in ("\x1b]0;", "\x1b]1;", "\x1b]2;", "\x1b]52;", "\x9b", "\x9d", "\x1b[2J\x1b[H"):

@@ -7,19 +7,11 @@ scripts/local-kafka (or FLOWSCOPE_TEST_BOOTSTRAP), and `flowscope record` / `liv
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import resource
-import select
 import signal
 import stat
-import struct
 import subprocess
-import sys
-import termios
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -37,12 +29,12 @@ from flow.model import FlowModel
 from flow.snapshot import FlowSnapshot
 from tests.conftest import ROOT
 from tests.live_helpers import settings_for
+from tests.terminal import FLOWSCOPE, Terminal
 
 pytestmark = pytest.mark.kafka
 
 SHOP_TOPICS = ("warehouse", "send-email", "send-text")
 SHOP_GROUPS = ("warehouse", "email-service", "sms-service")
-FLOWSCOPE = [sys.executable, "-m", "tui.cli"]
 
 
 def flowscope(*args: str, timeout: float = 120, **options) -> subprocess.CompletedProcess[str]:
@@ -348,56 +340,6 @@ def test_sasl_credentials_never_enter_the_recording(kafka, shop, tmp_path):
 # -- `flowscope live --record` -------------------------------------------------------------------------------
 
 
-class Terminal:
-    """`flowscope live` in a pseudo-terminal: what it draws is collected on a thread; keys go in."""
-
-    def __init__(self, *args: str, limit: int | None = None, cwd: Path = ROOT) -> None:
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: becomes flowscope
-            os.environ["TERM"] = "xterm-256color"
-            if limit is not None:
-                limit_file_size(limit)()
-            os.chdir(cwd)
-            os.execv(sys.executable, [*FLOWSCOPE, *args])
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-        self.pid, self.fd = pid, fd
-        self.output = bytearray()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            ready, _, _ = select.select([self.fd], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                self.output += chunk
-
-    def wait_for(self, text: bytes, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            assert time.monotonic() < deadline, f"{text!r} not shown: {bytes(self.output[-1500:])!r}"
-            time.sleep(0.05)
-
-    def quit(self, timeout: float = 30) -> int:
-        os.write(self.fd, b"q")
-        deadline = time.monotonic() + timeout
-        while True:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                self._reader.join(5)
-                return os.waitstatus_to_exitcode(status)
-            if time.monotonic() > deadline:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-                raise AssertionError("flowscope live did not quit")
-            time.sleep(0.05)
-
-
 def test_live_starts_with_recording_on_and_finishes_the_file_on_quit(shop, tmp_path):
     path = tmp_path / "live.jsonl.gz"
     terminal = Terminal("live", "--bootstrap", shop, "--interval", "0.5", "--record", str(path))
@@ -416,10 +358,10 @@ def test_the_record_key_starts_and_finishes_a_recording_in_the_current_directory
     terminal = Terminal("live", "--bootstrap", shop, "--interval", "0.5", cwd=tmp_path)
     terminal.wait_for(b"CONNECTED")
     assert not list(tmp_path.glob("flowscope-*.jsonl.gz"))
-    os.write(terminal.fd, b"r")
+    terminal.press(b"r")
     terminal.wait_for(b"REC")
     time.sleep(3)
-    os.write(terminal.fd, b"r")
+    terminal.press(b"r")
     terminal.wait_for(b"Recording finished")
     assert terminal.quit() == 0
     [path] = tmp_path.glob("flowscope-*.jsonl.gz")
@@ -434,7 +376,9 @@ def test_the_record_key_starts_and_finishes_a_recording_in_the_current_directory
 
 def test_a_full_disk_stops_the_recording_but_not_the_live_view(shop, tmp_path):
     path = tmp_path / "live.jsonl"
-    terminal = Terminal("live", "--bootstrap", shop, "--interval", "0.5", "--record", str(path), limit=30_000)
+    terminal = Terminal(
+        "live", "--bootstrap", shop, "--interval", "0.5", "--record", str(path), before_exec=limit_file_size(30_000)
+    )
     terminal.wait_for(b"CONNECTED")
     deadline = time.monotonic() + 30
     while path.stat().st_size < 30_000 - 4096:  # the recorder has hit the limit
