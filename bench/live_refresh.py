@@ -28,6 +28,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import AIOKafkaConnection
+from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 
 from adapters.kafka.config import resolve_connection
@@ -103,13 +104,21 @@ async def populate(bootstrap: str, topics: int, partitions: int, groups: int) ->
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=20)
         await producer.start()
         try:
-            sends = [
-                await producer.send(name, b'{"n": %d}' % n, partition=p, headers=[("ce_source", b"bench-writer")])
-                for name in empty
-                for p in range(partitions)
-                for n in range(3)
-            ]
-            await asyncio.gather(*sends)
+            for _ in range(5):  # partitions just created may still be electing their leader
+                sends = [
+                    await producer.send(name, b'{"n": %d}' % n, partition=p, headers=[("ce_source", b"bench-writer")])
+                    for name in empty
+                    for p in range(partitions)
+                    for n in range(3)
+                ]
+                results = await asyncio.gather(*sends, return_exceptions=True)
+                failed = [error for error in results if isinstance(error, KafkaError)]
+                if not failed:
+                    break
+                print(f"{len(failed)} sends failed ({failed[0]!r}); again in 5 s", file=sys.stderr)
+                await asyncio.sleep(5)
+            else:
+                raise SystemExit("live_refresh: could not write the bench topics' records")
         finally:
             await producer.stop()
     wanted = [f"bench-group-{i:04d}" for i in range(groups)]
