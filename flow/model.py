@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from flow.classify import classify_topic, find_findings
@@ -81,7 +81,7 @@ class _Topic:
 
 
 class _Group:
-    __slots__ = ("history", "id", "last_seen", "members", "protocol", "state")
+    __slots__ = ("history", "id", "last_seen", "members", "protocol", "state", "trim_at")
 
     def __init__(self, group_id: str) -> None:
         self.id = group_id
@@ -91,6 +91,7 @@ class _Group:
         self.last_seen = 0
         # Each entry is a whole commits observation: the newest says which topics the group has offsets for.
         self.history: deque[tuple[int, dict[str, tuple[int | None, ...]]]] = deque()
+        self.trim_at = 0
 
 
 class FlowModel:
@@ -100,6 +101,10 @@ class FlowModel:
         self.config = config or ModelConfig()
         self._window_ms = self.config.rate_window_ms
         self._lag_window = self.config.lag_window
+        # Commit histories are trimmed this often rather than on every sample (a quarter window of extra
+        # samples costs little memory and saves a call per commit, the commonest observation); producer
+        # samples closer than this add nothing to a rate.
+        self._quarter_window = max(self._window_ms // 4, 1)
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
             EndOffsetsObs: self._on_end_offsets,
             CommitsObs: self._on_commits,
@@ -157,8 +162,17 @@ class FlowModel:
             self._sweep()
 
     def apply_all(self, observations: Iterable[Observation]) -> None:
-        for obs in observations:
-            self.apply(obs)
+        """:meth:`apply` for each observation, without a call per observation: a replay's inner loop."""
+        dispatch = self._dispatch
+        count = 0
+        try:
+            for obs in observations:
+                count += 1
+                if obs.t > self._now:
+                    self._advance(obs.t)
+                dispatch[obs.__class__](obs)
+        finally:
+            self._count += count
 
     def footprint(self) -> dict[str, int]:
         """How much the model holds, by kind: what the boundedness tests and benchmarks watch."""
@@ -186,7 +200,7 @@ class FlowModel:
 
     def _trim(self, entries: Entries, t: int, keep: int) -> None:
         """Drop entries older than the rate window, but keep ``keep`` for the lag window's look-ups."""
-        horizon = t - self.config.rate_window_ms
+        horizon = t - self._window_ms
         while len(entries) > keep and entries[1][0] <= horizon:
             entries.popleft()
 
@@ -201,14 +215,16 @@ class FlowModel:
 
     def _on_commits(self, obs: CommitsObs) -> None:
         t = obs.t
-        group = self._groups.get(obs.group)
-        if group is None:
-            group = self._groups[obs.group] = _Group(obs.group)
+        group = self._groups.get(obs.group) or self._new_group(obs.group)
         group.last_seen = t
-        history = group.history
-        history.append((t, obs.offsets))
-        if len(history) > self._lag_window and history[1][0] <= t - self._window_ms:
-            self._trim(history, t, self._lag_window)
+        group.history.append((t, obs.offsets))
+        if t >= group.trim_at:
+            group.trim_at = t + self._quarter_window
+            self._trim(group.history, t, self._lag_window)
+
+    def _new_group(self, group_id: str) -> _Group:
+        group = self._groups[group_id] = _Group(group_id)
+        return group
 
     def _on_record(self, obs: RecordObs) -> None:
         config = self.config
@@ -240,11 +256,13 @@ class FlowModel:
         topic.last_seen = t
         entries = topic.producers
         # A rate needs only a base and the newest state; samples closer than a quarter window add nothing.
-        if len(entries) >= 2 and t - entries[-2][0] < self._window_ms // 4:
+        if len(entries) >= 2 and t - entries[-2][0] < self._quarter_window:
             entries[-1] = (t, obs.partitions)
         else:
             entries.append((t, obs.partitions))
-            self._trim(entries, t, 2)
+            horizon = t - self._window_ms
+            while len(entries) > 2 and entries[1][0] <= horizon:
+                entries.popleft()
         if obs.transactional_ids:
             for pid, transactional_id in obs.transactional_ids.items():
                 self._pid_names[pid] = (self._service(transactional_id), t)
@@ -258,9 +276,7 @@ class FlowModel:
         return name
 
     def _on_group(self, obs: GroupObs) -> None:
-        group = self._groups.get(obs.group)
-        if group is None:
-            group = self._groups[obs.group] = _Group(obs.group)
+        group = self._groups.get(obs.group) or self._new_group(obs.group)
         group.last_seen = obs.t
         group.state = obs.state
         group.protocol = obs.protocol
@@ -344,9 +360,9 @@ class FlowModel:
         self._end_step()
         now = self.now
         horizon = now - self.config.rate_window_ms
-        end_base = _first_in_window(self._ends, horizon)
-        end_times = [t for t, _ in self._ends]
-        groups = [self._group_view(group, now, end_times) for _, group in sorted(self._groups.items())]
+        end_base = _first_in_window(self._ends, horizon, self._end_latest)
+        ends = _EndSeries(self._ends)
+        groups = [self._group_view(group, now, ends) for _, group in sorted(self._groups.items())]
 
         readers: dict[str, list[str]] = defaultdict(list)
         for view in groups:
@@ -468,14 +484,14 @@ class FlowModel:
             result.append(ProducerRate(UNKNOWN_WRITER, topic_rate, estimated=True))
         return tuple(sorted(result, key=lambda p: p.name))
 
-    def _group_view(self, group: _Group, now: int, times: list[int]) -> GroupView:
+    def _group_view(self, group: _Group, now: int, ends: _EndSeries) -> GroupView:
         assigned: dict[str, set[int]] = defaultdict(set)
         for member in group.members:
             for topic_name, numbers in member.assigned.items():
                 assigned[topic_name].update(numbers)
         history = group.history
         commits = history[-1][1] if history else {}
-        commit_base = _first_in_window(history, now - self.config.rate_window_ms)
+        commit_base = _first_in_window(history, now - self.config.rate_window_ms, commits)
         window = list(history)[-self.config.lag_window :]
         topic_names = sorted(set(commits) | set(assigned))
         active = bool(group.members)
@@ -499,11 +515,10 @@ class FlowModel:
                     status = LagStatus.UNKNOWN
                 else:
                     assert c is not None
-                    history_p = self._partition_history(topic_name, partition)
+                    history_p = ends.partition_history(topic_name, partition)
                     seconds = lag_seconds(c, history_p, now, _partition_rate(history_p))
                     samples = [
-                        (_at(then.get(topic_name), partition), self._end_at(times, t, topic_name, partition))
-                        for t, then in window
+                        (_at(then.get(topic_name), partition), ends.at(t, topic_name, partition)) for t, then in window
                     ]
                     status = partition_status(samples, active)
                 rows.append(PartitionLag(topic_name, partition, e, c, lag, seconds, status))
@@ -535,42 +550,64 @@ class FlowModel:
             partitions=tuple(rows),
         )
 
-    def _partition_history(self, topic: str, partition: int) -> list[tuple[int, int]]:
-        """(t, log-end offset) samples of one partition within the kept history, oldest first."""
-        samples = []
-        for t, offsets in self._ends:
-            values = offsets.get(topic)
-            if values is not None and partition < len(values):
-                samples.append((t, values[partition]))
-        return samples
-
-    def _end_at(self, end_times: list[int], t: int, topic: str, partition: int) -> int | None:
-        """The partition's log-end offset as last sampled at or before ``t``."""
-        index = bisect_right(end_times, t) - 1
-        while index >= 0:
-            values = self._ends[index][1].get(topic)
-            if values is not None:
-                return values[partition] if partition < len(values) else None
-            index -= 1
-        return None
-
 
 def _is_unnamed(name: str) -> bool:
     return name.startswith(UNNAMED_PRODUCER.format(""))
 
 
-def _first_in_window(entries: Entries, horizon: int) -> dict[str, tuple[int, Any]]:
-    """For each name, the oldest entry at or after ``horizon`` that holds it: the base of its rate."""
+def _first_in_window(entries: Entries, horizon: int, wanted: Collection[str]) -> dict[str, tuple[int, Any]]:
+    """For each wanted name, the oldest entry at or after ``horizon`` that holds it: the base of its rate."""
     found: dict[str, tuple[int, Any]] = {}
+    missing = set(wanted)
     for t, payload in entries:
         if t >= horizon:
-            for key in payload.keys() - found.keys():
+            for key in missing.intersection(payload):
                 found[key] = (t, payload[key])
+            missing.difference_update(payload)
+            if not missing:
+                break
     return found
 
 
-def _total(offsets: list[int] | tuple[int | None, ...]) -> int:
-    return sum(o for o in offsets if o is not None)
+def _total(offsets: tuple[int | None, ...]) -> int:
+    try:
+        return sum(offsets)  # type: ignore[arg-type]  # the common case: every partition has an offset
+    except TypeError:
+        return sum(o for o in offsets if o is not None)
+
+
+class _EndSeries:
+    """The kept log-end samples rearranged per topic, built once per snapshot and only for topics asked about."""
+
+    def __init__(self, ends: Entries) -> None:
+        self._ends = ends
+        self._series: dict[str, tuple[list[int], list[tuple[int, ...]]]] = {}
+
+    def _of(self, topic: str) -> tuple[list[int], list[tuple[int, ...]]]:
+        series = self._series.get(topic)
+        if series is None:
+            times: list[int] = []
+            values: list[tuple[int, ...]] = []
+            for t, offsets in self._ends:
+                topic_values = offsets.get(topic)
+                if topic_values is not None:
+                    times.append(t)
+                    values.append(topic_values)
+            series = self._series[topic] = (times, values)
+        return series
+
+    def partition_history(self, topic: str, partition: int) -> list[tuple[int, int]]:
+        """(t, log-end offset) samples of one partition within the kept history, oldest first."""
+        times, values = self._of(topic)
+        return [(t, v[partition]) for t, v in zip(times, values, strict=True) if partition < len(v)]
+
+    def at(self, t: int, topic: str, partition: int) -> int | None:
+        """The partition's log-end offset as last sampled at or before ``t``."""
+        times, values = self._of(topic)
+        index = bisect_right(times, t) - 1
+        if index < 0:
+            return None
+        return _at(values[index], partition)
 
 
 def _rate(base: tuple[int, tuple[Any, ...]] | None, last: tuple[int, tuple[Any, ...]] | None) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Verbs that open a command: `send-email`, `DispatchProduct`. Words that are as often nouns as verbs
 # (order, email, process) are left out on purpose: `orders` must not read as a command.
@@ -43,6 +44,8 @@ def tokens(name: str) -> list[str]:
     return [word.lower() for word in _TOKEN.findall(name)]
 
 
+# Classification runs on every snapshot for every topic, and names repeat: reading one is worth keeping.
+@lru_cache(maxsize=8192)
 def internal_reason(name: str, flagged_internal: bool = False) -> str | None:
     """Why a topic is infrastructure rather than application data, or None if it is not."""
     if flagged_internal:
@@ -64,6 +67,7 @@ class NameReading:
     word: str | None
 
 
+@lru_cache(maxsize=8192)
 def read_name(name: str) -> NameReading:
     """Read a topic name or record type: does it order someone about, or state what happened?"""
     for segment in _SEGMENT_SPLIT.split(name):
