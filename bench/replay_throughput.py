@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.headless import freeze_startup_objects
-from adapters.recording import RecordingReader
+from adapters.headless import fold_recording, freeze_startup_objects
 from adapters.scenarios import large
 from adapters.synthetic import SyntheticOptions, write_recording
 from flow.model import FlowModel
@@ -36,11 +35,9 @@ def plain_json(path: Path) -> int:
 
 
 def flowscope_fold(path: Path) -> int:
-    model = FlowModel()
-    for obs in RecordingReader(path):
-        model.apply(obs)
-    model.snapshot()
-    return model.observations
+    """What `flowscope report` does before it writes anything: read, validate, fold, one snapshot."""
+    snapshot, _ = fold_recording(path)
+    return snapshot.observations
 
 
 def timed(function, path: Path) -> tuple[float, int]:

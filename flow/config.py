@@ -12,7 +12,8 @@ TYPE_HEADERS = ("ce_type", "ce-type", "type", "event_type", "eventType", "messag
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
     rate_window_ms: int = 60_000
-    """Rates are offset deltas over this window."""
+    """Rates are offset deltas over this window: from the oldest sample kept within it (samples older
+    than the lag window are thinned to one per quarter window) to the newest."""
     retention_ms: int = 600_000
     """Groups, writers and producer ids not seen for this long are forgotten."""
     lag_window: int = 10

@@ -211,7 +211,8 @@ class FlowModel:
         self._end_latest.update(offsets)
         self._end_seen.update(dict.fromkeys(offsets, t))
         self._ends.append((t, offsets))
-        self._trim(self._ends, t, self.config.lag_window + 1)
+        self._trim(self._ends, t, self._lag_window + 1)
+        _thin(self._ends, self._lag_window + 1, self._quarter_window)
 
     def _on_commits(self, obs: CommitsObs) -> None:
         t = obs.t
@@ -221,6 +222,7 @@ class FlowModel:
         if t >= group.trim_at:
             group.trim_at = t + self._quarter_window
             self._trim(group.history, t, self._lag_window)
+            _thin(group.history, self._lag_window, self._quarter_window)
 
     def _new_group(self, group_id: str) -> _Group:
         group = self._groups[group_id] = _Group(group_id)
@@ -256,7 +258,7 @@ class FlowModel:
         topic.last_seen = t
         entries = topic.producers
         # A rate needs only a base and the newest state; samples closer than a quarter window add nothing.
-        if len(entries) >= 2 and t - entries[-2][0] < self._quarter_window:
+        if len(entries) >= 2 and entries[-1][0] - entries[-2][0] < self._quarter_window:
             entries[-1] = (t, obs.partitions)
         else:
             entries.append((t, obs.partitions))
@@ -567,6 +569,26 @@ def _first_in_window(entries: Entries, horizon: int, wanted: Collection[str]) ->
             if not missing:
                 break
     return found
+
+
+def _thin(entries: Entries, recent: int, spacing: int) -> None:
+    """Keep the newest ``recent`` entries and, before them, only entries at least ``spacing`` apart.
+
+    The lag status reads the newest few samples; older ones only serve as the base of a rate, for
+    which one every quarter window is plenty. Fewer kept samples is less for the collector to walk.
+    """
+    older = len(entries) - recent
+    if older <= 2:
+        return
+    kept = [entries[0]]
+    for index in range(1, older):
+        entry = entries[index]
+        if entry[0] - kept[-1][0] >= spacing:
+            kept.append(entry)
+    if len(kept) < older:
+        for _ in range(older):
+            entries.popleft()
+        entries.extendleft(reversed(kept))
 
 
 def _total(offsets: tuple[int | None, ...]) -> int:

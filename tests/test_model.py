@@ -38,6 +38,24 @@ def test_rates_only_look_back_over_the_window():
     assert fold(*slow, *fast, config=config).topic("t").rate == pytest.approx(5.0)
 
 
+def test_history_older_than_the_lag_window_is_thinned_and_rates_stay_exact():
+    config = ModelConfig(rate_window_ms=60_000, lag_window=10)
+    model = FlowModel(config)
+    for i in range(300):  # ten minutes sampled every 2 s: 3 records/s written, 2/s committed
+        t = T0 + i * 2000
+        model.apply(ends(t, {"t": (i * 6,)}))
+        model.apply(commits(t, "g", {"t": (i * 4,)}))
+    footprint = model.footprint()
+    # 10 recent samples, then one per quarter window back to the horizon, plus a quarter window of
+    # samples not trimmed yet; without thinning a minute of 2 s samples is 31.
+    assert footprint["commit_samples"] <= 10 + 5 + 8
+    assert footprint["end_samples"] <= 11 + 5
+    snapshot = model.snapshot()
+    assert snapshot.topic("t").rate == pytest.approx(3.0)
+    assert snapshot.group("g").rate == pytest.approx(2.0)
+    assert snapshot.group("g").status is LagStatus.WARN  # the lag window still sees every recent sample
+
+
 def test_lag_per_partition_and_per_group_matches_end_minus_committed():
     snapshot = fold(
         topics(T0, "orders", partitions=3),
