@@ -286,3 +286,65 @@ async def test_ctrl_s_saves_an_svg_and_mermaid_writes_the_filtered_view(shop_com
         assert mermaid.startswith("flowchart LR") or "flowchart LR" in mermaid
         assert "send-email" in mermaid and "send-text" in mermaid
         assert "web-shop" not in mermaid  # filtered out of the view, so out of the diagram
+
+
+async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_the_newest(monkeypatch):
+    import asyncio
+    import threading
+    import time
+
+    import tui.app
+    from adapters.session import Frame
+    from adapters.source import SourceInfo
+    from flow.model import FlowModel
+    from tests.helpers import T0, commits, ends, group, topics
+    from tui.app import FrameReady, create_app
+
+    class Idle:
+        info = SourceInfo("replay", "test")
+
+        async def run(self, sink):
+            await asyncio.Event().wait()
+
+        def playback(self):
+            return None
+
+    running, most, calls = 0, 0, 0
+    lock = threading.Lock()
+    real_layout = tui.app.layout
+
+    def slow_layout(topology):
+        nonlocal running, most, calls
+        with lock:
+            running += 1
+            calls += 1
+            most = max(most, running)
+        time.sleep(0.05)  # a big cluster's layout takes a while; frames keep coming meanwhile
+        try:
+            return real_layout(topology)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(tui.app, "layout", slow_layout)
+    model = FlowModel()
+    snapshots = []
+    for i in range(12):  # each frame one more topic, read by one more group: a new topology every time
+        t = T0 + i * 1000
+        name = f"topic-{i:02}"
+        model.apply_all([topics(t, *(f"topic-{j:02}" for j in range(i + 1))), group(t, f"reader-{i:02}", name)])
+        model.apply_all([ends(t, {name: (10,)}), commits(t, f"reader-{i:02}", {name: (5,)})])
+        snapshots.append(model.snapshot())
+
+    app = create_app(Idle())
+    async with app.run_test(size=(120, 40)) as pilot:
+        for snapshot in snapshots:
+            app.post_message(FrameReady(Frame(snapshot, Idle.info, None)))
+            await pilot.pause(0.01)
+        graph = app.query_one("#graph")
+        await app.settle(
+            lambda a: graph.layout_shown is not None and graph.layout_shown.topology == a._laid_out, timeout=20
+        )
+        assert ("topic", "topic-11") in graph.layout_shown.boxes
+    assert most == 1
+    assert calls < len(snapshots)  # changes that came while a layout ran were folded into the next

@@ -240,6 +240,7 @@ class FlowscopeApp(App[int]):
         self.details_open = False
         self.shown: Visible | None = None
         self._laid_out: Topology | None = None
+        self._layout_running = False
         self._updated = asyncio.Event()
         self._start_paused_at = start_paused_at
         self.frames_applied = 0
@@ -358,7 +359,9 @@ class FlowscopeApp(App[int]):
             self.shown = shown
             if shown.topology != self._laid_out:
                 self._laid_out = shown.topology
-                self._compute_layout(shown.topology)
+                if not self._layout_running:
+                    self._layout_running = True
+                    self._compute_layout(shown.topology)
             graph = self._main.query_one("#graph", FlowGraph)
             graph.set_looks(looks or describe(snapshot))
             if self.view != "graph":
@@ -377,15 +380,25 @@ class FlowscopeApp(App[int]):
     def _table(self, view: str) -> FlowTable[Any]:
         return self._main.query_one(f"#{view}", FlowTable)
 
-    @work(thread=True, exclusive=True, group="layout")
+    # One layout at a time. While producers are being named the topology changes almost every frame;
+    # a thread per change would leave several layouts competing for the GIL with the UI loop, each
+    # finished only to be thrown away. A change that arrives meanwhile is laid out next, newest only.
+    @work(thread=True, group="layout")
     def _compute_layout(self, topology: Topology) -> None:
         self.post_message(LayoutReady(layout(topology)))
 
     @on(LayoutReady)
     def _apply_layout(self, message: LayoutReady) -> None:
-        if message.layout.topology != self._laid_out:
-            return  # a newer topology is being laid out
         graph = self._main.query_one("#graph", FlowGraph)
+        if message.layout.topology != self._laid_out:
+            if self._laid_out is not None:
+                self._compute_layout(self._laid_out)  # the topology changed while this one was laid out
+            if graph.layout_shown is not None:
+                return
+            # Nothing on screen yet: a layout a frame old beats an empty graph (new nodes are drawn
+            # when the next one lands).
+        else:
+            self._layout_running = False
         graph.set_layout(message.layout)
         self._updated.set()
         if self.selection and self.selection[0] in ("topic", "service"):
