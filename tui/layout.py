@@ -10,7 +10,6 @@ through the channels between columns.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Iterable
@@ -175,16 +174,7 @@ def box_width(node: NodeId) -> int:
 
 def layout(topology: Topology) -> GraphLayout:
     """Boxes, edge routes and layers for a topology; deterministic, and only the topology matters."""
-    # A big layout allocates a few hundred thousand short-lived, acyclic objects. In a process that
-    # holds millions of long-lived ones (the model), the collections they set off cost more than the
-    # layout itself; nothing here makes a cycle, so collections wait until it is done.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _layout(topology)
-    finally:
-        if enabled:
-            gc.enable()
+    return _layout(topology)
 
 
 def _layout(topology: Topology) -> GraphLayout:
