@@ -129,32 +129,28 @@ class RecordingReader(BadLines):
         # The hot path of every replay and report: read, validate, yield. Everything unusual (blank,
         # bad or partial lines, a truncated gzip stream) is sorted out only after validation failed.
         validate = validate_line
-        lines = iter(self._file)
+        number = self.lines_read
         try:
-            while True:
-                try:
-                    line = next(lines)
-                except StopIteration:
-                    return
-                except (EOFError, zlib.error, gzip.BadGzipFile):
-                    self._problem(
-                        self.lines_read + 1, "the compressed file is truncated here: the lines before it were read"
-                    )
-                    return
-                self.lines_read += 1
-                try:
-                    obs = validate(line)
-                except ValidationError as error:
-                    if not line.strip():
+            try:
+                for line in self._file:
+                    number += 1
+                    try:
+                        obs = validate(line)
+                    except ValidationError as error:
+                        self.lines_read = number
+                        if not line.strip():
+                            continue
+                        if not line.endswith(b"\n"):
+                            # A writer killed mid-line leaves a partial last line; it is not an observation.
+                            self._problem(number, "incomplete last line (the writer stopped mid-line)")
+                            return
+                        self._problem(number, describe_validation_error(error))
                         continue
-                    if not line.endswith(b"\n"):
-                        # A writer killed mid-line leaves a partial last line; it is not an observation.
-                        self._problem(self.lines_read, "incomplete last line (the writer stopped mid-line)")
-                        return
-                    self._problem(self.lines_read, describe_validation_error(error))
-                    continue
-                yield obs
+                    yield obs
+            except (EOFError, zlib.error, gzip.BadGzipFile):
+                self._problem(number + 1, "the compressed file is truncated here: the lines before it were read")
         finally:
+            self.lines_read = number
             self.close()
 
     def close(self) -> None:

@@ -76,8 +76,9 @@ class _Topic:
         self.record_writers: deque[str | None] = deque(maxlen=records_per_topic)
         self.types: dict[str, int] = {}
         self.writers: dict[str, int] = {}
-        # Producer states per partition, sampled at most every quarter rate window, newest last.
-        self.producers: deque[tuple[int, dict[int, tuple[ProducerState, ...]]]] = deque()
+        # Per sample, what each producer id had written so far and when it last wrote (see _written);
+        # samples kept at least a quarter rate window apart, newest last.
+        self.producers: deque[tuple[int, dict[int, tuple[int, int]]]] = deque()
 
 
 class _Group:
@@ -258,10 +259,13 @@ class FlowModel:
         topic.last_seen = t
         entries = topic.producers
         # A rate needs only a base and the newest state; samples closer than a quarter window add nothing.
+        # Summarised on arrival: the observation's per-partition tuples die young, while they are still
+        # in the cache, and a kept sample is one small dict.
+        written = _written(obs.partitions)
         if len(entries) >= 2 and entries[-1][0] - entries[-2][0] < self._quarter_window:
-            entries[-1] = (t, obs.partitions)
+            entries[-1] = (t, written)
         else:
-            entries.append((t, obs.partitions))
+            entries.append((t, written))
             horizon = t - self._window_ms
             while len(entries) > 2 and entries[1][0] <= horizon:
                 entries.popleft()
@@ -451,12 +455,11 @@ class FlowModel:
         pids: dict[str, list[int]] = defaultdict(list)
         if topic.producers:
             horizon = now - self.config.retention_ms
-            last_t, last_states = topic.producers[-1]
+            last_t, latest = topic.producers[-1]
             window_start = now - self.config.rate_window_ms
-            base_t, base_states = next(
-                ((t, states) for t, states in topic.producers if t >= window_start), topic.producers[-1]
+            base_t, base = next(
+                ((t, written) for t, written in topic.producers if t >= window_start), topic.producers[-1]
             )
-            latest, base = _written(last_states), _written(base_states)
             for pid, (sequence, last_write) in sorted(latest.items()):
                 if 0 <= last_write < horizon:
                     continue  # the broker still keeps its state, but it has stopped writing
@@ -645,8 +648,11 @@ def _written(partitions: dict[int, tuple[ProducerState, ...]]) -> dict[int, tupl
     for states in partitions.values():
         for pid, _epoch, sequence, timestamp in states:
             if sequence >= 0:
-                total, last = written.get(pid, (0, -1))
-                written[pid] = (total + sequence + 1, max(last, timestamp))
+                before = written.get(pid)
+                if before is None:  # the common case: a producer id seen on its first partition
+                    written[pid] = (sequence + 1, timestamp)
+                else:
+                    written[pid] = (before[0] + sequence + 1, max(before[1], timestamp))
     return written
 
 
