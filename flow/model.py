@@ -1,9 +1,10 @@
 """The FlowModel folds observations into bounded state and renders immutable snapshots.
 
-Folding is the hot path (every line of a recording passes through it), so it only stores references
-and list sums; everything derived (lag, lag status, classification, services, findings) is computed in
-:meth:`FlowModel.snapshot`. Memory stays bounded: histories are windowed, rings are capped, and
-anything not seen for ``retention_ms`` is forgotten.
+Folding is the hot path (every line of a recording passes through it), so it stores references and
+small summaries (records written per producer id); everything derived (rates, lag, lag status,
+classification, services, findings) is computed in :meth:`FlowModel.snapshot`. Memory stays bounded:
+histories are windowed and thinned, rings are capped, and anything not seen for ``retention_ms`` is
+forgotten.
 """
 
 from __future__ import annotations

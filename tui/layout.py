@@ -174,10 +174,6 @@ def box_width(node: NodeId) -> int:
 
 def layout(topology: Topology) -> GraphLayout:
     """Boxes, edge routes and layers for a topology; deterministic, and only the topology matters."""
-    return _layout(topology)
-
-
-def _layout(topology: Topology) -> GraphLayout:
     nodes: list[NodeId] = [("service", s) for s in topology.services] + [("topic", t) for t in topology.topics]
     successors: dict[NodeId, list[NodeId]] = defaultdict(list)
     for source, target in topology.edges:
