@@ -267,9 +267,7 @@ class FlowModel:
             entries[-1] = (t, written)
         else:
             entries.append((t, written))
-            horizon = t - self._window_ms
-            while len(entries) > 2 and entries[1][0] <= horizon:
-                entries.popleft()
+            self._trim(entries, t, 2)
         if obs.transactional_ids:
             for pid, transactional_id in obs.transactional_ids.items():
                 self._pid_names[pid] = (self._service(transactional_id), t)
