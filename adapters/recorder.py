@@ -457,26 +457,22 @@ def _on_session(session: Session, function: Callable[[], None], timeout: float) 
         function()
 
 
+_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EFBIG: "the file is larger than the file system or a size limit allows",
+    errno.ENOENT: "its directory does not exist",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.EISDIR: "it is a directory",
+    errno.ENOTDIR: "a part of the path is not a directory",
+}
+
+
 def _reason(error: OSError) -> str:
     """An OS error as words a user can act on."""
-    code = error.errno
-    if code == errno.ENOSPC:
-        return "the disk is full"
-    if code == errno.EDQUOT:
-        return "the disk quota is exceeded"
-    if code == errno.EFBIG:
-        return "the file is larger than the file system or a size limit allows"
-    if code == errno.ENOENT:
-        return "its directory does not exist"
-    if code in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if code == errno.EROFS:
-        return "the file system is read-only"
-    if code == errno.EISDIR:
-        return "it is a directory"
-    if code == errno.ENOTDIR:
-        return "a part of the path is not a directory"
-    return (error.strerror or str(error)).lower()
+    return _REASONS.get(error.errno or 0) or (error.strerror or str(error)).lower()
 
 
 def _close_quietly(writer: RecordingWriter) -> None:
