@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from adapters.headless import fold, fold_recording
 from adapters.recording import RecordingError, RecordingReader, RecordingWriter
-from flow.observations import NoteObs
+from flow.observations import NoteObs, Observation
 from tests.helpers import ends, topics
 
 HEADER = b'{"format":"flowscope-recording","version":1}\n'
@@ -132,3 +135,22 @@ def test_the_writer_round_trips_and_creates_owner_only_files(tmp_path, name):
     assert reader.header.app.startswith("flowscope")
     assert [obs.kind for obs in reader] == ["topics", "end_offsets", "note"]
     assert (path.read_bytes()[:2] == b"\x1f\x8b") == name.endswith(".gz")
+
+
+def test_a_whole_file_fold_collects_rarely_and_restores_the_collector_even_when_it_stops(tmp_path):
+    # The batch fold raises the collector's thresholds; an interactive session after it, or a strict
+    # read that stopped at a bad line, must find them as they were.
+    before = gc.get_threshold()
+    seen_during: list[tuple[int, int, int]] = []
+
+    def observing() -> Iterator[Observation]:
+        seen_during.append(gc.get_threshold())
+        yield ends(1_000, {"orders": (5,)})
+
+    fold(observing())
+    assert seen_during == [(200_000, 30, 30)]
+    assert gc.get_threshold() == before
+    path = write(tmp_path / "bad.jsonl", HEADER, GOOD, b"{oops\n", GOOD2)
+    with pytest.raises(RecordingError, match=r"bad\.jsonl:3:"):
+        fold_recording(path, strict=True)
+    assert gc.get_threshold() == before
