@@ -61,6 +61,7 @@ class _Topic:
         "name",
         "partitions",
         "producers",
+        "producers_newest",
         "record_writers",
         "records",
         "types",
@@ -78,8 +79,11 @@ class _Topic:
         self.types: dict[str, int] = {}
         self.writers: dict[str, int] = {}
         # Per sample, what each producer id had written so far and when it last wrote (see _written);
-        # samples kept at least a quarter rate window apart, newest last.
+        # samples kept at least a quarter rate window apart, oldest first.
         self.producers: deque[tuple[int, dict[int, tuple[int, int]]]] = deque()
+        # The newest sample as observed: each arrival replaces it until it is a quarter window past the
+        # last kept one, and only then is it summarised and kept. Most samples are never summarised.
+        self.producers_newest: tuple[int, dict[int, tuple[ProducerState, ...]]] | None = None
 
 
 class _Group:
@@ -185,7 +189,7 @@ class FlowModel:
             "end_samples": len(self._ends),
             "end_latest": len(self._end_latest),
             "commit_samples": sum(len(group.history) for group in self._groups.values()),
-            "producer_samples": sum(len(topic.producers) for topic in topics),
+            "producer_samples": sum(len(topic.producers) + (topic.producers_newest is not None) for topic in topics),
             "records": sum(len(topic.records) for topic in topics),
             "record_types": sum(len(topic.types) for topic in topics),
             "writers": sum(len(topic.writers) for topic in topics),
@@ -258,16 +262,14 @@ class FlowModel:
         t = obs.t
         topic = self._topics.get(obs.topic) or self._topic(obs.topic)
         topic.last_seen = t
-        entries = topic.producers
         # A rate needs only a base and the newest state; samples closer than a quarter window add nothing.
-        # Summarised on arrival: the observation's per-partition tuples die young, while they are still
-        # in the cache, and a kept sample is one small dict.
-        written = _written(obs.partitions)
-        if len(entries) >= 2 and entries[-1][0] - entries[-2][0] < self._quarter_window:
-            entries[-1] = (t, written)
-        else:
-            entries.append((t, written))
-            self._trim(entries, t, 2)
+        newest = topic.producers_newest
+        if newest is not None:
+            kept = topic.producers
+            if not kept or newest[0] - kept[-1][0] >= self._quarter_window:
+                kept.append((newest[0], _written(newest[1])))
+                self._trim(kept, t, 1)
+        topic.producers_newest = (t, obs.partitions)
         if obs.transactional_ids:
             for pid, transactional_id in obs.transactional_ids.items():
                 self._pid_names[pid] = (self._service(transactional_id), t)
@@ -351,8 +353,9 @@ class FlowModel:
                 del topic.writers[writer]
             for record_type in [k for k, seen in topic.types.items() if seen < horizon]:
                 del topic.types[record_type]
-            if topic.producers and topic.producers[-1][0] < horizon:
+            if topic.producers_newest is not None and topic.producers_newest[0] < horizon:
                 topic.producers.clear()
+                topic.producers_newest = None
             records = topic.records
             # Sampled records age out too, but the newest stays: a quiet topic still shows what it carries.
             while len(records) > 1 and records[0].t < horizon:
@@ -452,13 +455,11 @@ class FlowModel:
         """
         measured: dict[str, float | None] = {}
         pids: dict[str, list[int]] = defaultdict(list)
-        if topic.producers:
+        if topic.producers_newest is not None:
             horizon = now - self.config.retention_ms
-            last_t, latest = topic.producers[-1]
+            last_t, latest = topic.producers_newest[0], _written(topic.producers_newest[1])
             window_start = now - self.config.rate_window_ms
-            base_t, base = next(
-                ((t, written) for t, written in topic.producers if t >= window_start), topic.producers[-1]
-            )
+            base_t, base = next(((t, written) for t, written in topic.producers if t >= window_start), (last_t, latest))
             for pid, (sequence, last_write) in sorted(latest.items()):
                 if 0 <= last_write < horizon:
                     continue  # the broker still keeps its state, but it has stopped writing
@@ -647,11 +648,11 @@ def _written(partitions: dict[int, tuple[ProducerState, ...]]) -> dict[int, tupl
     for states in partitions.values():
         for pid, _epoch, sequence, timestamp in states:
             if sequence >= 0:
-                before = written.get(pid)
-                if before is None:  # the common case: a producer id seen on its first partition
-                    written[pid] = (sequence + 1, timestamp)
+                if pid in written:  # the same producer on another partition
+                    count, last = written[pid]
+                    written[pid] = (count + sequence + 1, timestamp if timestamp > last else last)
                 else:
-                    written[pid] = (before[0] + sequence + 1, max(before[1], timestamp))
+                    written[pid] = (sequence + 1, timestamp)
     return written
 
 
