@@ -87,7 +87,7 @@ class _Topic:
 
 
 class _Group:
-    __slots__ = ("history", "id", "last_seen", "members", "protocol", "state", "trim_at")
+    __slots__ = ("history", "id", "last_seen", "members", "protocol", "state", "thinned_to", "trim_at")
 
     def __init__(self, group_id: str) -> None:
         self.id = group_id
@@ -98,6 +98,7 @@ class _Group:
         # Each entry is a whole commits observation: the newest says which topics the group has offsets for.
         self.history: deque[tuple[int, dict[str, tuple[int | None, ...]]]] = deque()
         self.trim_at = 0
+        self.thinned_to = -1
 
 
 class FlowModel:
@@ -134,6 +135,7 @@ class FlowModel:
         self._ends: deque[tuple[int, dict[str, tuple[int, ...]]]] = deque()
         self._end_latest: dict[str, tuple[int, ...]] = {}
         self._end_seen: dict[str, int] = {}
+        self._ends_thinned_to = -1
         self._pid_names: dict[int, tuple[str, int]] = {}
         self._services: dict[str, str] = {}
         """Header values and transactional ids already turned into service names (the same few repeat)."""
@@ -218,7 +220,7 @@ class FlowModel:
         self._end_seen.update(dict.fromkeys(offsets, t))
         self._ends.append((t, offsets))
         self._trim(self._ends, t, self._lag_window + 1)
-        _thin(self._ends, self._lag_window + 1, self._quarter_window)
+        self._ends_thinned_to = _thin(self._ends, self._lag_window + 1, self._quarter_window, self._ends_thinned_to)
 
     def _on_commits(self, obs: CommitsObs) -> None:
         t = obs.t
@@ -228,7 +230,7 @@ class FlowModel:
         if t >= group.trim_at:
             group.trim_at = t + self._quarter_window
             self._trim(group.history, t, self._lag_window)
-            _thin(group.history, self._lag_window, self._quarter_window)
+            group.thinned_to = _thin(group.history, self._lag_window, self._quarter_window, group.thinned_to)
 
     def _new_group(self, group_id: str) -> _Group:
         group = self._groups[group_id] = _Group(group_id)
@@ -574,24 +576,33 @@ def _first_in_window(entries: Entries, horizon: int, wanted: Collection[str]) ->
     return found
 
 
-def _thin(entries: Entries, recent: int, spacing: int) -> None:
+def _thin(entries: Entries, recent: int, spacing: int, thinned_to: int) -> int:
     """Keep the newest ``recent`` entries and, before them, only entries at least ``spacing`` apart.
 
     The lag status reads the newest few samples; older ones only serve as the base of a rate, for
     which one every quarter window is plenty. Fewer kept samples is less for the collector to walk.
+    Entries older than ``thinned_to`` (a time) were settled by an earlier call, and trimming the
+    oldest does not unsettle them, so each entry is looked at about once; returns the time to pass
+    next time.
     """
     older = len(entries) - recent
     if older <= 2:
-        return
-    kept = [entries[0]]
-    for index in range(1, older):
-        entry = entries[index]
-        if entry[0] - kept[-1][0] >= spacing:
-            kept.append(entry)
-    if len(kept) < older:
-        for _ in range(older):
-            entries.popleft()
-        entries.extendleft(reversed(kept))
+        return thinned_to
+    start = 1
+    while start < older and entries[start][0] < thinned_to:
+        start += 1
+    kept_t = entries[start - 1][0]
+    dropped: list[int] = []
+    for index in range(start, older):
+        t = entries[index][0]
+        if t - kept_t >= spacing:
+            kept_t = t
+        else:
+            dropped.append(index)
+    newest_looked_at: int = entries[older - 1][0]
+    for index in reversed(dropped):
+        del entries[index]
+    return newest_looked_at
 
 
 def _total(offsets: tuple[int | None, ...]) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flow.config import ModelConfig
-from flow.model import FlowModel
+from flow.model import FlowModel, _thin
 from flow.observations import Observation, ProducersObs
 from tests.helpers import T0, commits, ends, group, record, topics
 
@@ -112,3 +113,39 @@ def test_memory_stays_bounded_however_long_the_stream(seed):
     # Nothing keeps growing: forty more minutes add at most a few items of sweep-timing jitter.
     for key, value in peaks.items():
         assert value <= at_ten_minutes[key] * 1.05 + 2, key
+
+
+def _thinned_in_one_pass(times: list[int], recent: int, spacing: int) -> list[int]:
+    """The thinning rule stated plainly: the oldest, then each older sample at least ``spacing`` after
+    the last one kept, then the newest ``recent`` whatever their spacing."""
+    older, newest = times[: max(len(times) - recent, 0)], times[max(len(times) - recent, 0) :]
+    if len(older) <= 2:
+        return times
+    kept = [older[0]]
+    for t in older[1:]:
+        if t - kept[-1] >= spacing:
+            kept.append(t)
+    return kept + newest
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 9), min_size=1, max_size=80),
+    thin_every=st.integers(1, 6),
+    recent=st.integers(1, 5),
+)
+def test_thinning_in_steps_keeps_what_one_pass_over_the_whole_history_keeps(gaps, thin_every, recent):
+    # The fold thins a history a little at a time, starting where the previous call stopped; the kept
+    # samples must be those of one pass over everything (equal times included: gaps of 0).
+    spacing = 10
+    history: deque[tuple[int, None]] = deque()
+    thinned_to = -1
+    t = 0
+    for step, gap in enumerate(gaps):
+        t += gap
+        history.append((t, None))
+        if step % thin_every == 0:
+            thinned_to = _thin(history, recent, spacing, thinned_to)
+    _thin(history, recent, spacing, thinned_to)
+    everything = [sum(gaps[: i + 1]) for i in range(len(gaps))]
+    assert [t for t, _ in history] == _thinned_in_one_pass(everything, recent, spacing)
