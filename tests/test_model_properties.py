@@ -115,37 +115,45 @@ def test_memory_stays_bounded_however_long_the_stream(seed):
         assert value <= at_ten_minutes[key] * 1.05 + 2, key
 
 
-def _thinned_in_one_pass(times: list[int], recent: int, spacing: int) -> list[int]:
-    """The thinning rule stated plainly: the oldest, then each older sample at least ``spacing`` after
-    the last one kept, then the newest ``recent`` whatever their spacing."""
-    older, newest = times[: max(len(times) - recent, 0)], times[max(len(times) - recent, 0) :]
-    if len(older) <= 2:
-        return times
-    kept = [older[0]]
-    for t in older[1:]:
-        if t - kept[-1] >= spacing:
-            kept.append(t)
-    return kept + newest
+def _thin_from_the_oldest(entries: deque[tuple[int, None]], recent: int, spacing: int) -> None:
+    """The thinning rule stated plainly, over the whole history each time: the oldest, then each older
+    sample at least ``spacing`` after the last one kept, then the newest ``recent`` whatever their spacing."""
+    older = len(entries) - recent
+    if older <= 2:
+        return
+    kept = [entries[0]]
+    for entry in list(entries)[1:older]:
+        if entry[0] - kept[-1][0] >= spacing:
+            kept.append(entry)
+    newest = list(entries)[older:]
+    entries.clear()
+    entries.extend(kept + newest)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     gaps=st.lists(st.integers(0, 9), min_size=1, max_size=80),
     thin_every=st.integers(1, 6),
+    trim_every=st.integers(1, 9),
     recent=st.integers(1, 5),
 )
-def test_thinning_in_steps_keeps_what_one_pass_over_the_whole_history_keeps(gaps, thin_every, recent):
-    # The fold thins a history a little at a time, starting where the previous call stopped; the kept
-    # samples must be those of one pass over everything (equal times included: gaps of 0).
+def test_thinning_in_steps_keeps_what_thinning_the_whole_history_keeps(gaps, thin_every, trim_every, recent):
+    # The fold thins a history a little at a time, starting where the previous call stopped, while the
+    # oldest samples are trimmed; what it keeps must be what going over the whole history each time
+    # keeps (equal times included: gaps of 0).
     spacing = 10
-    history: deque[tuple[int, None]] = deque()
+    in_steps: deque[tuple[int, None]] = deque()
+    whole: deque[tuple[int, None]] = deque()
     thinned_to = -1
     t = 0
     for step, gap in enumerate(gaps):
         t += gap
-        history.append((t, None))
+        in_steps.append((t, None))
+        whole.append((t, None))
+        if step % trim_every == 0 and len(whole) > recent + 1:
+            in_steps.popleft()
+            whole.popleft()
         if step % thin_every == 0:
-            thinned_to = _thin(history, recent, spacing, thinned_to)
-    _thin(history, recent, spacing, thinned_to)
-    everything = [sum(gaps[: i + 1]) for i in range(len(gaps))]
-    assert [t for t, _ in history] == _thinned_in_one_pass(everything, recent, spacing)
+            thinned_to = _thin(in_steps, recent, spacing, thinned_to)
+            _thin_from_the_oldest(whole, recent, spacing)
+        assert list(in_steps) == list(whole)
