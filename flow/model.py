@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable
+from itertools import islice
 from typing import Any
 
 from flow.classify import classify_topic, find_findings
@@ -499,7 +500,7 @@ class FlowModel:
         history = group.history
         commits = history[-1][1] if history else {}
         commit_base = _first_in_window(history, now - self.config.rate_window_ms, commits)
-        window = list(history)[-self.config.lag_window :]
+        window = list(islice(history, max(len(history) - self.config.lag_window, 0), None))
         topic_names = sorted(set(commits) | set(assigned))
         active = bool(group.members)
         rows: list[PartitionLag] = []
@@ -508,6 +509,9 @@ class FlowModel:
             committed = commits.get(topic_name, ())
             end = self._end_latest.get(topic_name, ())
             mine = assigned.get(topic_name, set())
+            # The topic's (committed, log-end) offsets at each commit sample of the lag window, looked up
+            # once per topic rather than once per lagging partition.
+            window_rows: list[tuple[tuple[int | None, ...] | None, tuple[int, ...] | None]] | None = None
             for partition in range(max(len(committed), len(end), max(mine, default=-1) + 1)):
                 c = committed[partition] if partition < len(committed) else None
                 if c is None and partition not in mine:
@@ -524,9 +528,9 @@ class FlowModel:
                     assert c is not None
                     history_p = ends.partition_history(topic_name, partition)
                     seconds = lag_seconds(c, history_p, now, _partition_rate(history_p))
-                    samples = [
-                        (_at(then.get(topic_name), partition), ends.at(t, topic_name, partition)) for t, then in window
-                    ]
+                    if window_rows is None:
+                        window_rows = [(then.get(topic_name), ends.row_at(t, topic_name)) for t, then in window]
+                    samples = [(_at(then_c, partition), _at(then_e, partition)) for then_c, then_e in window_rows]
                     status = partition_status(samples, active)
                 rows.append(PartitionLag(topic_name, partition, e, c, lag, seconds, status))
             last = (history[-1][0], committed) if committed else None
@@ -637,13 +641,11 @@ class _EndSeries:
         times, values = self._of(topic)
         return [(t, v[partition]) for t, v in zip(times, values, strict=True) if partition < len(v)]
 
-    def at(self, t: int, topic: str, partition: int) -> int | None:
-        """The partition's log-end offset as last sampled at or before ``t``."""
+    def row_at(self, t: int, topic: str) -> tuple[int, ...] | None:
+        """The topic's log-end offsets as last sampled at or before ``t``."""
         times, values = self._of(topic)
         index = bisect_right(times, t) - 1
-        if index < 0:
-            return None
-        return _at(values[index], partition)
+        return values[index] if index >= 0 else None
 
 
 def _rate(base: tuple[int, tuple[Any, ...]] | None, last: tuple[int, tuple[Any, ...]] | None) -> float | None:
