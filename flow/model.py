@@ -83,7 +83,7 @@ class _Topic:
         # samples kept at least a quarter rate window apart, oldest first.
         self.producers: deque[tuple[int, dict[int, tuple[int, int]]]] = deque()
         # The newest sample as observed: each arrival replaces it until it is a quarter window past the
-        # last kept one, and only then is it summarised and kept. Most samples are never summarised.
+        # last kept one, and only then is it summarised and kept: samples replaced before that never are.
         self.producers_newest: tuple[int, dict[int, tuple[ProducerState, ...]]] | None = None
 
 
