@@ -137,7 +137,6 @@ class RecordingReader(BadLines):
                     try:
                         obs = validate(line)
                     except ValidationError as error:
-                        self.lines_read = number
                         if not line.strip():
                             continue
                         if not line.endswith(b"\n"):
