@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable
 from itertools import islice
-from typing import Any
+from typing import Any, ClassVar
 
 from flow.classify import classify_topic, find_findings
 from flow.config import ModelConfig
@@ -113,17 +113,6 @@ class FlowModel:
         # samples costs little memory and saves a call per commit, the commonest observation); producer
         # samples closer than this add nothing to a rate.
         self._quarter_window = max(self._window_ms // 4, 1)
-        self._dispatch: dict[type[Any], Callable[[Any], None]] = {
-            EndOffsetsObs: self._on_end_offsets,
-            CommitsObs: self._on_commits,
-            RecordObs: self._on_record,
-            ProducersObs: self._on_producers,
-            GroupObs: self._on_group,
-            TopicsObs: self._on_topics,
-            ClusterObs: self._on_cluster,
-            StatusObs: self._on_status,
-            NoteObs: self._on_note,
-        }
         self.reset()
 
     def reset(self) -> None:
@@ -160,7 +149,7 @@ class FlowModel:
         if t > self._now:
             self._advance(t)
         self._count += 1
-        self._dispatch[type(obs)](obs)
+        self._DISPATCH[type(obs)](self, obs)
 
     def _advance(self, t: int) -> None:
         """A new instant begins: settle the previous one, and forget what is too old now and then."""
@@ -173,7 +162,7 @@ class FlowModel:
 
     def apply_all(self, observations: Iterable[Observation]) -> None:
         """:meth:`apply` for each observation, without a call per observation: a replay's inner loop."""
-        dispatch = self._dispatch
+        dispatch = self._DISPATCH
         count = 0
         try:
             for obs in observations:
@@ -183,7 +172,7 @@ class FlowModel:
                 t = obs.t
                 if t > self._now:
                     self._advance(t)
-                dispatch[type(obs)](obs)
+                dispatch[type(obs)](self, obs)
         finally:
             self._count += count
 
@@ -368,6 +357,20 @@ class FlowModel:
             while len(records) > 1 and records[0].t < horizon:
                 records.popleft()
                 topic.record_writers.popleft()
+
+    # Plain functions, not bound methods: a model holding its own bound methods would be a reference
+    # cycle, freed only when the garbage collector next runs rather than as soon as it is dropped.
+    _DISPATCH: ClassVar[dict[type[Any], Callable[[FlowModel, Any], None]]] = {
+        EndOffsetsObs: _on_end_offsets,
+        CommitsObs: _on_commits,
+        RecordObs: _on_record,
+        ProducersObs: _on_producers,
+        GroupObs: _on_group,
+        TopicsObs: _on_topics,
+        ClusterObs: _on_cluster,
+        StatusObs: _on_status,
+        NoteObs: _on_note,
+    }
 
     # -- snapshot: everything derived happens here ---------------------------------------------------
 
