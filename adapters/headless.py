@@ -42,7 +42,7 @@ def fold(observations: Iterable[Observation], config: ModelConfig | None = None)
 
     A fold makes no reference cycles (tests fold every kind of observation and of bad line and find
     no cyclic garbage), so a collection during one frees nothing, yet each walks everything the model
-    keeps: a 10-minute fold of `large` ran two, which took 0.35 s of its 4.2 s.
+    keeps: in a 10-minute fold of `large`, two took 0.35 s and freed nothing (gc.callbacks).
     """
     with collector_paused():
         model = FlowModel(config)
