@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import weakref
 
 import pytest
 
+from adapters.headless import collector_paused
 from flow.config import ModelConfig
 from flow.model import FlowModel
 from flow.observations import NoteObs, ProducersObs, RecordObs, StatusObs
@@ -268,12 +268,9 @@ def test_a_dropped_model_is_freed_at_once_without_the_garbage_collector():
     model.apply_all([topics(T0, "a"), ends(T0, {"a": (1,)}), commits(T0, "g", {"a": (1,)})])
     model.snapshot()
     still_there = weakref.ref(model)
-    gc.disable()
-    try:
+    with collector_paused():
         del model
         assert still_there() is None
-    finally:
-        gc.enable()
 
 
 def test_snapshots_are_immutable():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.headless import fold, fold_recording
+from adapters.headless import collector_paused, fold, fold_recording
 from adapters.recording import RecordingError, RecordingReader, RecordingWriter
 from flow.observations import NoteObs, Observation
 from tests.conftest import SAMPLES
@@ -172,13 +172,10 @@ def test_folding_makes_no_cyclic_garbage(tmp_path):
     )
     recordings = [*sorted(SAMPLES.glob("*.jsonl")), bad_lines]
     gc.collect()
-    gc.disable()
-    try:
+    with collector_paused():
         for path in recordings:
             snapshot, reader = fold_recording(path)
             assert snapshot.observations > 0
             del snapshot, reader
         cyclic_garbage = gc.collect()
-    finally:
-        gc.enable()
     assert cyclic_garbage == 0
