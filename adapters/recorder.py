@@ -20,6 +20,7 @@ Payload policy, because a recording is data leaving the cluster:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import os
@@ -214,9 +215,9 @@ class Recorder:
             if obs.value is None and obs.key is None and all(v is None or k in kept for k, v in obs.headers):
                 return obs
             headers = tuple((name, value if name in kept else None) for name, value in obs.headers)
-            return obs.model_copy(update={"value": None, "key": None, "headers": headers})
+            return dataclasses.replace(obs, value=None, key=None, headers=headers)
         cut = cut_payload(obs.value, self.preview_bytes)
-        return obs if cut is obs.value else obs.model_copy(update={"value": cut})
+        return obs if cut is obs.value else dataclasses.replace(obs, value=cut)
 
     def _mask(self, line: bytes) -> bytes:
         for secret in self._secrets:
@@ -371,7 +372,8 @@ def encode_line(obs: Observation) -> bytes:
     Anything it refuses (a lone surrogate) takes the slower path, which replaces it.
     """
     try:
-        body = obs.__pydantic_serializer__.to_json(obs, exclude_defaults=True)
+        # Every pydantic dataclass has its serializer at run time; the type stubs do not say so.
+        body: bytes = obs.__pydantic_serializer__.to_json(obs, exclude_defaults=True)  # type: ignore[union-attr]
     except Exception:
         return encode_observation(obs) + b"\n"
     kind = b',"kind":"' + obs.kind.encode("ascii") + b'"'

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -265,7 +265,7 @@ def synthetic(spec: ScenarioSpec, options: SyntheticOptions | None = None) -> It
         # busy cluster does: writers are known from the first frame on.
         produced, writers = sim.tick(seconds, interval / 1000)
         if tick % options.describe_every == 0:
-            yield topic_list.model_copy(update={"t": t})
+            yield replace(topic_list, t=t)
             yield from sim.groups(t)
         yield EndOffsetsObs(t=t, offsets={name: tuple(end) for name, end in sim.end.items()})
         for group in spec.groups:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import replace
 from itertools import islice
 from typing import Any, ClassVar
 
@@ -250,7 +251,7 @@ class FlowModel:
             if obs.producer_id is not None:
                 self._pid_names[obs.producer_id] = (writer, t)
         if isinstance(obs.value, str) and len(obs.value) > config.value_chars:
-            obs = obs.model_copy(update={"value": obs.value[: config.value_chars]})
+            obs = replace(obs, value=obs.value[: config.value_chars])
         topic.records.append(obs)
         topic.record_writers.append(writer)
 

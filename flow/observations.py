@@ -4,6 +4,10 @@ Every observation carries ``t``, integer UTC milliseconds. A recording is a head
 observation per line (JSON Lines), in time order. Offsets are arrays indexed by partition number, so a
 topic's state folds without per-partition Python loops; they are tuples in memory because the model
 keeps windows of them, and the garbage collector stops tracking tuples of plain numbers.
+
+The types are frozen, slotted pydantic dataclasses rather than BaseModels: validated the same way, but
+one object each instead of three (no instance dict, no set of the fields given), which matters for the
+sampled records the model keeps and for every line a replay validates.
 """
 
 from __future__ import annotations
@@ -13,22 +17,23 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-FORMAT_NAME = "flowscope-recording"
+FORMAT_NAME: Literal["flowscope-recording"] = "flowscope-recording"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 
 
-class _Model(BaseModel):
-    # Unknown fields are ignored so a recording written by a newer 1.x flowscope still replays here;
-    # incompatible changes bump FORMAT_VERSION instead.
-    model_config = ConfigDict(frozen=True, extra="ignore")
+# Unknown fields are ignored so a recording written by a newer 1.x flowscope still replays here;
+# incompatible changes bump FORMAT_VERSION instead.
+_CONFIG = ConfigDict(extra="ignore")
 
 
-class Blob(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class Blob:
     """Bytes that are not valid UTF-8, kept exactly (base64) so nothing is lost on the way to the screen."""
 
     b64: str
@@ -67,17 +72,20 @@ def payload_from_bytes(data: bytes | None, limit: int | None = None) -> Payload 
         return Blob.from_bytes(data)
 
 
-class _Observation(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class _Observation:
     t: int = Field(ge=0, description="UTC milliseconds")
 
 
-class Broker(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class Broker:
     id: int
     host: str
     port: int
     rack: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class ClusterObs(_Observation):
     kind: Literal["cluster"] = "cluster"
     cluster_id: str | None = None
@@ -85,12 +93,14 @@ class ClusterObs(_Observation):
     controller_id: int | None = None
 
 
-class TopicInfo(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class TopicInfo:
     name: str
     partitions: int = Field(ge=0)
     internal: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class TopicsObs(_Observation):
     """The full topic list: a topic missing from it no longer exists."""
 
@@ -98,6 +108,7 @@ class TopicsObs(_Observation):
     topics: tuple[TopicInfo, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class EndOffsetsObs(_Observation):
     """Log-end offsets of one or more topics, one list per topic indexed by partition."""
 
@@ -105,7 +116,8 @@ class EndOffsetsObs(_Observation):
     offsets: dict[str, tuple[int, ...]]
 
 
-class Member(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class Member:
     member_id: str
     client_id: str = ""
     host: str = ""
@@ -113,6 +125,7 @@ class Member(_Model):
     subscribed: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class GroupObs(_Observation):
     """One consumer group as described by the broker; state ``Dead`` means it is gone."""
 
@@ -125,6 +138,7 @@ class GroupObs(_Observation):
     members: tuple[Member, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class CommitsObs(_Observation):
     """Committed offsets of one group, per topic indexed by partition (``null``: nothing committed)."""
 
@@ -138,6 +152,7 @@ ProducerState = tuple[int, int, int, int]
 last timestamp), -1 where unknown. An array in recordings: there can be thousands per refresh."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class ProducersObs(_Observation):
     """Active idempotent or transactional producers per partition of one topic (DescribeProducers)."""
 
@@ -147,6 +162,7 @@ class ProducersObs(_Observation):
     transactional_ids: dict[int, str] = Field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class RecordObs(_Observation):
     """One sampled record. ``value`` is absent when payloads were not kept; ``size`` is the full size."""
 
@@ -165,6 +181,7 @@ class RecordObs(_Observation):
 SourceState = Literal["connected", "reconnecting", "lost"]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class StatusObs(_Observation):
     kind: Literal["status"] = "status"
     state: SourceState
@@ -172,6 +189,7 @@ class StatusObs(_Observation):
     attempt: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class NoteObs(_Observation):
     """A caption for talks, shown while it is current (until the next note or ``duration_ms``)."""
 
@@ -198,7 +216,8 @@ OBSERVATION_KINDS: tuple[str, ...] = (
 )
 
 
-class RecordingHeader(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class RecordingHeader:
     format: Literal["flowscope-recording"]
     version: int
     created: str = ""
@@ -233,7 +252,7 @@ def encode_observation(obs: Observation) -> bytes:
 
     A lone surrogate is not text and JSON parsers refuse it, so it becomes U+FFFD: the line stays readable.
     """
-    fields = obs.model_dump(mode="json", exclude_defaults=True)
+    fields = _observation_adapter.dump_python(obs, mode="json", exclude_defaults=True)
     text = json.dumps({"t": obs.t, "kind": obs.kind, **fields}, ensure_ascii=False, separators=(",", ":"))
     try:
         return text.encode("utf-8")
@@ -242,7 +261,7 @@ def encode_observation(obs: Observation) -> bytes:
 
 
 def encode_header(header: RecordingHeader) -> bytes:
-    return header.model_dump_json().encode("utf-8")
+    return _header_adapter.dump_json(header)
 
 
 def parse_header(line: bytes | str) -> RecordingHeader:
