@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.headless import fold_recording, freeze_startup_objects
+from adapters.headless import collector_paused, fold_recording, freeze_startup_objects
 from adapters.scenarios import large
 from adapters.synthetic import SyntheticOptions, write_recording
 from flow.model import FlowModel
@@ -39,9 +39,13 @@ def plain_json(path: Path) -> int:
 
 
 def flowscope_fold(path: Path) -> int:
-    """What `flowscope report` does before it writes anything: read, validate, fold, one snapshot."""
-    snapshot, _ = fold_recording(path)
-    return snapshot.observations
+    """What a file `flowscope report` does before it writes anything: read, validate, fold, one snapshot,
+    with the collector paused until the snapshot is dropped, as the command pauses it."""
+    with collector_paused():
+        snapshot, _ = fold_recording(path)
+        observations = snapshot.observations
+        del snapshot
+    return observations
 
 
 def timed(side: str, path: Path) -> tuple[float, int]:

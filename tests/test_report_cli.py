@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from flow.report import report_json
 from tui.cli import main
 
 
@@ -41,6 +42,26 @@ def test_shop_commands_flags_three_command_topics_and_the_chain(capsys, shop_com
     assert chains[0]["advice"]
     assert set(data["topics"][0]) >= {"name", "kind", "consumer_groups", "producers", "reasons"}
     assert set(data["findings"][0]) >= {"kind", "topics", "services", "advice"}
+
+
+def test_a_file_report_writes_with_the_collector_paused_and_leaves_it_running(capsys, monkeypatch, shop_events):
+    import gc
+
+    import tui.commands.report as command
+
+    collecting_while_writing: list[bool] = []
+
+    def writing(*args):
+        collecting_while_writing.append(gc.isenabled())
+        return report_json(*args)
+
+    monkeypatch.setattr(command, "report_json", writing)
+    assert gc.isenabled()
+    code, out, _ = report(capsys, str(shop_events), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["topics"]
+    assert collecting_while_writing == [False]
+    assert gc.isenabled()
 
 
 def test_shop_events_has_one_event_with_three_audiences_and_no_commands(capsys, shop_events):
