@@ -80,11 +80,11 @@ class _Topic:
         self.record_writers: deque[str | None] = deque(maxlen=records_per_topic)
         self.types: dict[str, int] = {}
         self.writers: dict[str, int] = {}
-        # Per sample, what each producer id had written so far and when it last wrote (see _written);
-        # samples kept at least a quarter rate window apart, oldest first.
-        self.producers: deque[tuple[int, dict[int, tuple[int, int]]]] = deque()
-        # The newest sample as observed: each arrival replaces it until it is a quarter window past the
-        # last kept one, and only then is it summarised and kept: samples replaced before that never are.
+        # Producer states per partition as observed, samples at least a quarter rate window apart, oldest
+        # first. Only the one a rate starts from is ever summarised (see _written), by the snapshot.
+        self.producers: deque[tuple[int, dict[int, tuple[ProducerState, ...]]]] = deque()
+        # The newest sample: each arrival replaces it until it is a quarter window past the last kept one,
+        # and only then is it kept; samples replaced before that are never looked at.
         self.producers_newest: tuple[int, dict[int, tuple[ProducerState, ...]]] | None = None
 
 
@@ -263,7 +263,7 @@ class FlowModel:
         if newest is not None:
             kept = topic.producers
             if not kept or newest[0] - kept[-1][0] >= self._quarter_window:
-                kept.append((newest[0], _written(newest[1])))
+                kept.append(newest)
                 self._trim(kept, t, 1)
         topic.producers_newest = (t, obs.partitions)
         if obs.transactional_ids:
@@ -469,7 +469,9 @@ class FlowModel:
             horizon = now - self.config.retention_ms
             last_t, latest = topic.producers_newest[0], _written(topic.producers_newest[1])
             window_start = now - self.config.rate_window_ms
-            base_t, base = next(((t, written) for t, written in topic.producers if t >= window_start), (last_t, latest))
+            base_t, base = next(
+                ((t, _written(states)) for t, states in topic.producers if t >= window_start), (last_t, latest)
+            )
             for pid, (sequence, last_write) in sorted(latest.items()):
                 if 0 <= last_write < horizon:
                     continue  # the broker still keeps its state, but it has stopped writing
