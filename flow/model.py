@@ -1,8 +1,8 @@
 """The FlowModel folds observations into bounded state and renders immutable snapshots.
 
-Folding is the hot path (every line of a recording passes through it), so it stores references and
-small summaries (records written per producer id); everything derived (rates, lag, lag status,
-classification, services, findings) is computed in :meth:`FlowModel.snapshot`. Memory stays bounded:
+Folding is the hot path (every line of a recording passes through it), so it stores references;
+everything derived (rates, records written per producer id, lag, lag status, classification, services,
+findings) is computed in :meth:`FlowModel.snapshot`. Memory stays bounded:
 histories are windowed and thinned, rings are capped, and anything not seen for ``retention_ms`` is
 forgotten.
 """
@@ -168,10 +168,10 @@ class FlowModel:
         try:
             for obs in observations:
                 count += 1
-                # The class is the kind: a look-up by type() hashes no string.
                 t = obs.t
                 if t > self._now:
                     self._advance(t)
+                # The class is the kind: a look-up by type() hashes no string.
                 dispatch[type(obs)](self, obs)
         finally:
             self._count += count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import shutil
@@ -10,6 +11,7 @@ import sys
 
 import pytest
 
+import tui.commands.report as command
 from flow.report import report_json
 from tui.cli import main
 
@@ -45,10 +47,6 @@ def test_shop_commands_flags_three_command_topics_and_the_chain(capsys, shop_com
 
 
 def test_a_file_report_writes_with_the_collector_paused_and_leaves_it_running(capsys, monkeypatch, shop_events):
-    import gc
-
-    import tui.commands.report as command
-
     collecting_while_writing: list[bool] = []
 
     def writing(*args):
