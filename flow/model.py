@@ -63,6 +63,7 @@ class _Topic:
         "name",
         "partitions",
         "producers",
+        "producers_base",
         "producers_newest",
         "record_writers",
         "records",
@@ -86,6 +87,9 @@ class _Topic:
         # The newest sample: each arrival replaces it until it is a quarter window past the last kept one,
         # and only then is it kept; samples replaced before that are never looked at.
         self.producers_newest: tuple[int, dict[int, tuple[ProducerState, ...]]] | None = None
+        # The kept sample the last snapshot's rates started from, with its summary: the base moves only
+        # once a quarter window, and a live view takes a snapshot every second or so.
+        self.producers_base: tuple[dict[int, tuple[ProducerState, ...]], dict[int, tuple[int, int]]] | None = None
 
 
 class _Group:
@@ -469,9 +473,14 @@ class FlowModel:
             horizon = now - self.config.retention_ms
             last_t, latest = topic.producers_newest[0], _written(topic.producers_newest[1])
             window_start = now - self.config.rate_window_ms
-            base_t, base = next(
-                ((t, _written(states)) for t, states in topic.producers if t >= window_start), (last_t, latest)
-            )
+            base_t, base = last_t, latest
+            for t, states in topic.producers:
+                if t >= window_start:
+                    cached = topic.producers_base
+                    if cached is None or cached[0] is not states:
+                        cached = topic.producers_base = (states, _written(states))
+                    base_t, base = t, cached[1]
+                    break
             for pid, (sequence, last_write) in sorted(latest.items()):
                 if 0 <= last_write < horizon:
                     continue  # the broker still keeps its state, but it has stopped writing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from itertools import pairwise
 
 import pytest
 
@@ -157,6 +158,28 @@ def test_producers_are_named_from_headers_and_get_exact_rates_from_sequences():
     assert producer.rate == pytest.approx(10.0)
     assert producer.producer_ids == (7,)
     assert not producer.estimated
+
+
+def test_producer_rates_of_a_model_watched_all_along_equal_those_of_a_fresh_fold():
+    # A live view takes a snapshot every refresh, and the model keeps what the last one's rates
+    # started from; as the window moves, that base must move with it.
+    config = ModelConfig(rate_window_ms=20_000)
+    stream = []
+    sequence = 0
+    for i in range(60):  # two minutes sampled every 2 s, writing faster and faster
+        t = T0 + i * 2000
+        sequence += 2 * (i + 1)
+        stream.append(ends(t, {"orders": (sequence,)}))
+        stream.append(ProducersObs(t=t, topic="orders", partitions={0: ((7, 0, sequence - 1, t),)}))
+    watched = FlowModel(config)
+    rates = []
+    for i in range(0, len(stream), 2):
+        watched.apply_all(stream[i : i + 2])
+        [producer] = watched.snapshot().topic("orders").producers
+        [fresh] = fold(*stream[: i + 2], config=config).topic("orders").producers
+        rates.append(producer.rate)
+        assert producer.rate == fresh.rate
+    assert all(a < b for a, b in pairwise(rates[1:]))  # the base moved with the window
 
 
 def test_an_unnamed_producer_id_shows_as_such_and_a_silent_source_as_unknown():
