@@ -7,7 +7,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from adapters.recording import RecordingReader
+from adapters.files.kcat import KcatReader
+from adapters.files.open import open_file
+from adapters.files.recording import RecordingReader
 from flow.config import ModelConfig
 from flow.model import FlowModel
 from flow.observations import Observation
@@ -53,9 +55,9 @@ def fold(observations: Iterable[Observation], config: ModelConfig | None = None)
     return snapshot
 
 
-def fold_recording(
+def fold_file(
     path: str | Path, *, strict: bool = False, config: ModelConfig | None = None
-) -> tuple[FlowSnapshot, RecordingReader]:
-    """The snapshot at the end of a recording, and the reader (which counted any skipped lines)."""
-    reader = RecordingReader(path, strict=strict)
+) -> tuple[FlowSnapshot, RecordingReader | KcatReader]:
+    """The snapshot at the end of a recording or a kcat dump, and the reader (which counted any skipped lines)."""
+    reader = open_file(path, strict=strict).read()
     return fold(reader, config), reader

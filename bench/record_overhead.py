@@ -59,8 +59,8 @@ def drive(bootstrap: str, topics: int, groups: int, services: int, rate_text: st
     """Run the scaled `large` scenario until SIGINT/SIGTERM; prints one line when clients are up."""
     import logging
 
-    from adapters.kafka_simulate import SimulationStats, simulate
-    from adapters.scenarios import large
+    from adapters.scenarios.simulate import SimulationStats, simulate
+    from adapters.scenarios.specs import large
     from tui.commands.simulate import parse_rate
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # rebalancing chatter while groups form
@@ -181,8 +181,8 @@ def recorder_alone(path: Path, again: Path) -> float:
     The file's sampled records were already stripped by the payload policy, so this leaves out the one
     copy per sampled record that policy costs live (a few microseconds each).
     """
-    from adapters.recorder import Recorder
-    from adapters.recording import RecordingReader
+    from adapters.files.recorder import Recorder
+    from adapters.files.recording import RecordingReader
 
     observations = list(RecordingReader(path))
     started = time.process_time()
@@ -215,8 +215,8 @@ def main() -> int:
     if args.drive:
         return drive(args.bootstrap, args.topics, args.groups, args.services, args.rate)
 
-    from adapters.recording import RecordingReader
-    from adapters.scenarios import large
+    from adapters.files.recording import RecordingReader
+    from adapters.scenarios.specs import large
     from tui.commands.simulate import parse_rate
 
     spec = large(topics=args.topics, groups=args.groups, services=args.services)

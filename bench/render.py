@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.demo import demo_source
-from adapters.scenarios import large
+from adapters.scenarios.demo import demo_source
+from adapters.scenarios.specs import large
+from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.session import Frame
 from adapters.source import PlaybackState, Sink, SourceInfo
-from adapters.synthetic import SyntheticOptions, synthetic
 from flow.model import FlowModel
 from flow.snapshot import FlowSnapshot
 from tui.app import FrameReady, ViewFilter, create_app, visible

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.headless import collector_paused, fold_recording, freeze_startup_objects
-from adapters.scenarios import large
-from adapters.synthetic import SyntheticOptions, write_recording
+from adapters.headless import collector_paused, fold_file, freeze_startup_objects
+from adapters.scenarios.specs import large
+from adapters.scenarios.synthetic import SyntheticOptions, write_recording
 from flow.model import FlowModel
 
 
@@ -42,7 +42,7 @@ def flowscope_fold(path: Path) -> int:
     """What a file `flowscope report` does before it writes anything: read, validate, fold, one snapshot,
     with the collector paused until the snapshot is dropped, as the command pauses it."""
     with collector_paused():
-        snapshot, _ = fold_recording(path)
+        snapshot, _ = fold_file(path)
         observations = snapshot.observations
         del snapshot
     return observations
@@ -84,7 +84,7 @@ def peak_rss_mb() -> float:
 
 def memory_probe(hours: float, interval_s: int) -> int:
     """Fold `hours` of `large` and print peak RSS after the first hour and at the end (a fresh process)."""
-    from adapters.synthetic import synthetic
+    from adapters.scenarios.synthetic import synthetic
 
     freeze_startup_objects()
     model = FlowModel()

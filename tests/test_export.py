@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from adapters.headless import fold_recording
+from adapters.headless import fold_file
 from flow.export import COMMAND_MARK, asyncapi_document, render_asyncapi, render_dot, render_mermaid
 from flow.model import FlowModel
 from flow.sanitize import clean
@@ -86,8 +86,8 @@ def hostile_snapshot() -> FlowSnapshot:
 @pytest.fixture(scope="module")
 def samples(shop_commands_path: Path, shop_events_path: Path) -> dict[str, FlowSnapshot]:
     return {
-        "shop-commands": fold_recording(shop_commands_path)[0],
-        "shop-events": fold_recording(shop_events_path)[0],
+        "shop-commands": fold_file(shop_commands_path)[0],
+        "shop-events": fold_file(shop_events_path)[0],
     }
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from adapters.hostile import GROUPS, TOPICS
+from adapters.scenarios.hostile import GROUPS, TOPICS
 from flow.observations import Blob
 from flow.sanitize import clean, payload_text, terminal_safe
 from tests.conftest import ROOT, SAMPLES

@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 def test_the_core_and_the_report_do_not_import_textual():
     code = (
-        "import sys, flow.model, flow.classify, flow.report, adapters.replay, adapters.synthetic, "
+        "import sys, flow.model, flow.classify, flow.report, adapters.files.replay, adapters.scenarios.synthetic, "
         "adapters.session, tui.cli\n"
         "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if m.startswith('textual'))\n"
     )
@@ -30,7 +30,7 @@ def test_the_app_paints_before_the_data_side_loads():
     (the session thread imports them once the app is on screen); this keeps start-up quick."""
     code = (
         "import sys, tui.cli, tui.app\n"
-        "heavy = [m for m in ('pydantic', 'flow.observations', 'flow.model', 'adapters.recording', 'aiokafka')"
+        "heavy = [m for m in ('pydantic', 'flow.observations', 'flow.model', 'adapters.files.recording', 'aiokafka')"
         " if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.files.kcat import IDLE_REFRESHES, KCAT_DETAIL, KcatReader
+from adapters.files.open import open_file, sniff
+from adapters.files.recording import RecordingError, RecordingReader
+from adapters.files.replay import replay_file
 from adapters.headless import fold
-from adapters.kcat import IDLE_REFRESHES, KCAT_DETAIL, KcatReader, kcat_span, open_observations, sniff
-from adapters.recording import RecordingError, RecordingReader
-from adapters.replay import replay_file
 from flow.model import FlowModel
 from flow.observations import Blob, EndOffsetsObs, RecordObs, StatusObs, TopicsObs
 from tui.cli import main
@@ -69,8 +70,8 @@ def test_sniff_tells_recordings_kcat_dumps_and_other_files_apart(tmp_path, shop_
     assert sniff(shop_commands) == "recording"
     assert sniff(other) == "unknown"
     assert sniff(tmp_path / "missing") == "unknown"
-    assert isinstance(open_observations(dump), KcatReader)
-    reader = open_observations(shop_commands)
+    assert isinstance(open_file(dump).read(), KcatReader)
+    reader = open_file(shop_commands).read()
     assert isinstance(reader, RecordingReader)
     reader.close()
 
@@ -158,7 +159,7 @@ def test_quiet_stretches_are_bounded_and_rates_fall_to_zero_within_them(tmp_path
     refreshes = [obs for obs in observations if isinstance(obs, EndOffsetsObs)]
     # start, 2 active refreshes, one rate window of quiet ones, one just before the next activity.
     assert len(refreshes) <= 2 + IDLE_REFRESHES + 3
-    assert kcat_span(dump) == (refreshes[0].t, refreshes[-1].t)
+    assert KcatReader(dump).span() == (refreshes[0].t, refreshes[-1].t)
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -231,7 +232,7 @@ async def test_a_replay_of_a_dump_plays_to_its_end_like_a_recording(tmp_path):
     finally:
         task.cancel()
     playback = replay.playback()
-    assert playback.position == playback.end == kcat_span(dump)[1]
+    assert playback.position == playback.end == KcatReader(dump).span()[1]
     assert playback.skipped == 0
     snapshot = model.snapshot()
     assert {t.name for t in snapshot.topics} == {"warehouse", "send-email"}

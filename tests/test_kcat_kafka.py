@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.files.kcat import KCAT_DETAIL, KcatReader
+from adapters.files.open import sniff
 from adapters.headless import fold
-from adapters.kafka_simulate import simulate
-from adapters.kcat import KCAT_DETAIL, KcatReader, sniff
-from adapters.scenarios import shop_commands
+from adapters.scenarios.simulate import simulate
+from adapters.scenarios.specs import shop_commands
 from tui.cli import main
 
 pytestmark = pytest.mark.kafka

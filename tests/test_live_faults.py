@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.files.recording import RecordingWriter
 from adapters.kafka.config import resolve_connection
 from adapters.kafka.headless import probe
 from adapters.kafka.source import LiveSource
 from adapters.kafka.wire import ConnectionFailed
-from adapters.recording import RecordingWriter
 from flow.observations import StatusObs
 from tests.conftest import ROOT, local_kafka
 from tests.live_helpers import (

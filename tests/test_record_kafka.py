@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.headless import fold_recording
+from adapters.files.recorder import live_recorder
+from adapters.files.recording import RecordingReader
+from adapters.headless import fold_file
 from adapters.kafka.headless import observe
 from adapters.kafka.source import LiveSource
-from adapters.recorder import live_recorder
-from adapters.recording import RecordingReader
 from adapters.session import Frame, Session
 from flow.model import FlowModel
 from flow.snapshot import FlowSnapshot
@@ -115,7 +115,7 @@ def test_replaying_the_recording_gives_the_live_sessions_snapshots(shop, tmp_pat
     assert len(frames) >= 8 and live.observations == full.observations == private.observations
 
     # The whole file folds to the live model's final snapshot, exactly: rates and lag included.
-    replayed, reader = fold_recording(full.path)
+    replayed, reader = fold_file(full.path)
     assert reader.skipped == 0
     assert replayed == live
     assert_same_flow(replayed, live)
@@ -132,7 +132,7 @@ def test_replaying_the_recording_gives_the_live_sessions_snapshots(shop, tmp_pat
 
     # A private (payloads: none, gzip) recording gives the same flow; only the sampled records' values,
     # keys and unread headers stayed in the cluster.
-    stripped, reader = fold_recording(private.path)
+    stripped, reader = fold_file(private.path)
     assert reader.skipped == 0
     assert without_samples(stripped) == without_samples(live)
     assert_same_flow(stripped, live)

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.headless import fold_recording
-from adapters.recorder import (
+from adapters.files.recorder import (
     KEPT_HEADERS,
     Recorder,
     RecorderError,
@@ -28,11 +27,12 @@ from adapters.recorder import (
     encode_line,
     format_size,
 )
-from adapters.recording import RecordingReader
-from adapters.replay import replay_file
-from adapters.scenarios import large
+from adapters.files.recording import RecordingReader
+from adapters.files.replay import replay_file
+from adapters.headless import fold_file
+from adapters.scenarios.specs import large
+from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.session import Session
-from adapters.synthetic import SyntheticOptions, synthetic
 from flow.observations import Blob, NoteObs, RecordObs, StatusObs, encode_observation
 from flow.snapshot import StatusView
 from tests.conftest import ROOT, SAMPLES
@@ -216,7 +216,7 @@ def test_format_size():
 _WRITER_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from adapters.recorder import Recorder
+    from adapters.files.recorder import Recorder
     from flow.observations import NoteObs
     path, count, size, flush = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     recorder = Recorder(path, source={"kind": "test"}, flush_interval=flush)
@@ -261,7 +261,7 @@ def test_a_killed_recorder_has_flushed_everything_older_than_the_flush_interval(
 _BIG_LINES_SCRIPT = textwrap.dedent(
     """
     import sys
-    from adapters.recorder import Recorder
+    from adapters.files.recorder import Recorder
     from flow.observations import NoteObs
     recorder = Recorder(sys.argv[1], source={"kind": "test"})
     print(recorder.bytes_written, flush=True)
@@ -314,7 +314,7 @@ def test_flush_interval_is_kept_without_new_writes(tmp_path):
 _LIMITED_SCRIPT = textwrap.dedent(
     """
     import os, resource, signal, sys
-    from adapters.recorder import Recorder
+    from adapters.files.recorder import Recorder
     from flow.observations import NoteObs
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit then fail with EFBIG
     resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
@@ -416,7 +416,7 @@ def test_a_session_tap_records_exactly_what_the_session_folds(tmp_path):
     folded = session.call_wait(session.model.snapshot)
     session.stop()
     recorder.close()
-    replayed, reader = fold_recording(path)
+    replayed, reader = fold_file(path)
     assert reader.skipped == 0
     # Everything but the sampled records' values, keys and private headers (payloads: none).
     assert replace(replayed, topics=()) == replace(folded, topics=())

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.headless import collector_paused, fold, fold_recording
-from adapters.recording import RecordingError, RecordingReader, RecordingWriter
+from adapters.files.recording import RecordingError, RecordingReader, RecordingWriter
+from adapters.headless import collector_paused, fold, fold_file
 from flow.observations import NoteObs, Observation
 from tests.conftest import SAMPLES
 from tests.helpers import ends, topics
@@ -153,7 +153,7 @@ def test_a_whole_file_fold_pauses_the_collector_and_resumes_it_even_when_it_stop
     assert gc.isenabled()
     path = write(tmp_path / "bad.jsonl", HEADER, GOOD, b"{oops\n", GOOD2)
     with pytest.raises(RecordingError, match=r"bad\.jsonl:3:"):
-        fold_recording(path, strict=True)
+        fold_file(path, strict=True)
     assert gc.isenabled()
 
 
@@ -174,7 +174,7 @@ def test_folding_makes_no_cyclic_garbage(tmp_path):
     gc.collect()
     with collector_paused():
         for path in recordings:
-            snapshot, reader = fold_recording(path)
+            snapshot, reader = fold_file(path)
             assert snapshot.observations > 0
             del snapshot, reader
         cyclic_garbage = gc.collect()

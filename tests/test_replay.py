@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from adapters.replay import Replay, replay_file
+from adapters.files.replay import Replay, replay_file
 from adapters.source import SPEEDS, SourceInfo, parse_speed
 from flow.observations import NoteObs
 
@@ -205,8 +205,8 @@ def test_faster_and_slower_walk_the_ladder():
 
 
 def test_a_file_replay_knows_its_span_before_playing(tmp_path):
-    from adapters.scenarios import scenario
-    from adapters.synthetic import SyntheticOptions, write_recording
+    from adapters.scenarios.specs import scenario
+    from adapters.scenarios.synthetic import SyntheticOptions, write_recording
 
     path = tmp_path / "shop.jsonl"
     write_recording(scenario("shop-events"), path, SyntheticOptions(duration_s=20))

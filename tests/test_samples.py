@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from adapters.hostile import write_hostile
-from adapters.recording import RecordingReader
-from adapters.scenarios import scenario
-from adapters.synthetic import SyntheticOptions, write_recording
+from adapters.files.recording import RecordingReader
+from adapters.scenarios.hostile import write_hostile
+from adapters.scenarios.specs import scenario
+from adapters.scenarios.synthetic import SyntheticOptions, write_recording
 from tests.conftest import SAMPLES
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from adapters.replay import replay_file
+from adapters.files.replay import replay_file
 from adapters.session import Frame, Session
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.kafka_simulate import SimulationStats, simulate
-from adapters.scenarios import Emitter, GroupSpec, ScenarioSpec, SlowSpell, TopicSpec, shop_commands, shop_events
+from adapters.scenarios.simulate import SimulationStats, simulate
+from adapters.scenarios.specs import Emitter, GroupSpec, ScenarioSpec, SlowSpell, TopicSpec, shop_commands, shop_events
 
 pytestmark = pytest.mark.kafka
 

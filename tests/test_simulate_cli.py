@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from adapters.scenarios import shop_commands
+from adapters.scenarios.specs import shop_commands
 from tui.cli import main
 from tui.commands import UsageError
 from tui.commands.simulate import parse_duration, parse_rate

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 
 from adapters.headless import fold
-from adapters.scenarios import large, scenario
-from adapters.synthetic import SyntheticOptions, synthetic
+from adapters.scenarios.specs import large, scenario
+from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from flow.model import FlowModel
 from flow.observations import NoteObs, RecordObs
 from flow.vocabulary import LagStatus

@@ -244,7 +244,7 @@ async def test_the_key_bar_shows_the_keys_of_the_view_and_runs_a_clicked_key(sho
 
 
 async def test_the_demo_loops(shop_commands):
-    from adapters.replay import replay_file
+    from adapters.files.replay import replay_file
     from tui.app import create_app
 
     app = create_app(replay_file(shop_commands, loop=True, speed=float("inf")))
@@ -254,7 +254,7 @@ async def test_the_demo_loops(shop_commands):
 
 
 async def test_frames_keep_coming_while_the_help_screen_is_open(shop_commands):
-    from adapters.replay import replay_file
+    from adapters.files.replay import replay_file
     from tui.app import create_app
 
     app = create_app(replay_file(shop_commands, loop=True, speed=64.0))

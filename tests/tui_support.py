@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.segment import Segment
 
-from adapters.replay import replay_file
+from adapters.files.replay import replay_file
 from tui.app import FlowscopeApp, create_app
 
 START = 1_768_467_600_000  # where the bundled recordings begin

@@ -43,7 +43,7 @@ from tui.tables import FlowTable, GroupsTable, ServicesTable, TopicsTable
 if TYPE_CHECKING:
     # The app paints before these load: the session thread imports the data side (pydantic, the
     # readers, the model) while the first frame is already on screen.
-    from adapters.recorder import Recorder
+    from adapters.files.recorder import Recorder
     from adapters.session import Frame, Session
     from adapters.source import Source
     from flow.config import ModelConfig
@@ -559,7 +559,7 @@ class FlowscopeApp(App[int]):
 
     def action_toggle_recording(self) -> None:
         """Start recording the live view to a new file in the current directory, or finish it."""
-        from adapters.recorder import RecorderError, attach, live_recorder
+        from adapters.files.recorder import RecorderError, attach, live_recorder
 
         if self.session is None or not self.is_live:
             return
@@ -581,7 +581,7 @@ class FlowscopeApp(App[int]):
         self.refresh_views()
 
     def _finish_recording(self, recorder: Recorder) -> None:
-        from adapters.recorder import detach
+        from adapters.files.recorder import detach
 
         if self.session is not None:
             detach(self.session, recorder)

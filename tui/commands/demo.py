@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     def make_source() -> Source:
         # Called on the session's thread once the app is on screen: the data side loads meanwhile.
-        from adapters.demo import demo_source
+        from adapters.scenarios.demo import demo_source
 
         return demo_source(args.scenario, speed=speed, loop=not args.no_loop)
 

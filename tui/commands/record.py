@@ -81,11 +81,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The Kafka client and the data side load only when the command runs.
+    from adapters.files.recorder import format_size
     from adapters.kafka.headless import check_connection
     from adapters.kafka.sampler import SamplerOptions
     from adapters.kafka.source import LiveSource
     from adapters.kafka.wire import ConnectionFailed
-    from adapters.recorder import format_size
     from adapters.session import Session
 
     duration = parse_duration(args.duration) if args.duration else None
@@ -165,9 +165,9 @@ def refuse_existing(output: Path, force: bool) -> None:
 
 
 def open_recording(path: Path, settings: Any, *, force: bool, **options: Any) -> Any:
-    """The recorder for ``path`` (adapters.recorder.live_recorder with ``options``); UsageError with a
+    """The recorder for ``path`` (adapters.files.recorder.live_recorder with ``options``); UsageError with a
     sentence if it cannot start."""
-    from adapters.recorder import RecorderError, live_recorder
+    from adapters.files.recorder import RecorderError, live_recorder
 
     try:
         return live_recorder(path, settings, overwrite=force, **options)

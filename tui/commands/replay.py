@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
         offset = parse_position(args.start) if args.start else None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    from adapters.recording import RecordingError
-    from adapters.replay import replay_file
+    from adapters.files.recording import RecordingError
+    from adapters.files.replay import replay_file
 
     try:  # a file that cannot be read is refused here, with a sentence, before the app opens
         source = replay_file(args.file, speed=speed, loop=args.loop, strict=args.strict)

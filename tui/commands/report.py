@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, baseline: frozenset[str] | None) -> int:
-    from adapters.recording import RecordingError
+    from adapters.files.recording import RecordingError
 
     try:
         snapshot, reader = _fold_source(args)
@@ -123,11 +123,9 @@ def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
     if args.source is not None:
         if wants_connection(args, environ={}):  # explicit options, not a FLOWSCOPE_BOOTSTRAP left in the shell
             raise UsageError("give either a recording or connection options (--bootstrap ...), not both")
-        from adapters.headless import fold
-        from adapters.kcat import open_observations
+        from adapters.headless import fold_file
 
-        reader = open_observations(args.source, strict=args.strict)
-        return fold(reader, model_config()), reader
+        return fold_file(args.source, strict=args.strict, config=model_config())
     if not wants_connection(args):
         raise UsageError("give a recording to report on, or --bootstrap HOST:PORT (or a --profile) for a live cluster")
     if args.duration <= 0:

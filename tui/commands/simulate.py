@@ -17,12 +17,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from adapters.kafka.config import ConfigError, ConnectionSettings
-from adapters.scenarios import SCENARIOS, ScenarioSpec, scenario
+from adapters.scenarios.specs import SCENARIOS, ScenarioSpec, scenario
 from tui.commands import EXIT_OK, UsageError
 from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection
 
 if TYPE_CHECKING:  # the Kafka clients load only when the command runs
-    from adapters.kafka_simulate import SimulationStats
+    from adapters.scenarios.simulate import SimulationStats
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 
@@ -103,7 +103,7 @@ def client_options(settings: ConnectionSettings) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adapters.kafka_simulate import SimulationError
+    from adapters.scenarios.simulate import SimulationError
 
     spec = scenario(args.scenario)
     rate = parse_rate(args.rate, spec)
@@ -149,7 +149,7 @@ async def _run(
     progress: Any,
     options: dict[str, Any],
 ) -> SimulationStats:
-    from adapters.kafka_simulate import simulate
+    from adapters.scenarios.simulate import simulate
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

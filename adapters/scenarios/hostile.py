@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.recording import RecordingWriter, iso_utc
-from adapters.synthetic import EPOCH_MS
+from adapters.files.recording import RecordingWriter, iso_utc
+from adapters.scenarios.synthetic import EPOCH_MS
 from flow.observations import (
     Blob,
     Broker,

@@ -31,7 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from adapters.recording import RecordingWriter
+from adapters.files.recording import RecordingWriter
 from flow.config import PRODUCER_HEADERS, TYPE_HEADERS
 from flow.observations import Blob, Observation, Payload, RecordObs, StatusObs, encode_observation, payload_from_bytes
 

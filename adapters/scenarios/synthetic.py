@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.recording import RecordingWriter, iso_utc
-from adapters.scenarios import GroupSpec, ScenarioSpec
+from adapters.files.recording import RecordingWriter, iso_utc
+from adapters.scenarios.specs import GroupSpec, ScenarioSpec
 from flow.observations import (
     Broker,
     ClusterObs,

@@ -50,6 +50,23 @@ def open_binary(path: Path) -> IO[bytes]:
     return raw
 
 
+def first_line(path: Path) -> bytes | None:
+    """The first line that is neither blank nor one of kcat's ``%`` remarks (its stderr mixed in); None
+    when there is none or the file cannot be read."""
+    try:
+        with open_binary(path) as file:
+            for _ in range(64):
+                line = file.readline(1 << 20)
+                if not line:
+                    return None
+                stripped = line.strip()
+                if stripped and not stripped.startswith(b"%"):
+                    return stripped
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 

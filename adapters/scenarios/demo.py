@@ -5,10 +5,10 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from adapters.replay import Replay, replay_file
-from adapters.scenarios import SCENARIOS, scenario
+from adapters.files.replay import Replay, replay_file
+from adapters.scenarios.specs import SCENARIOS, scenario
+from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.source import SourceInfo
-from adapters.synthetic import SyntheticOptions, synthetic
 
 RECORDED = ("shop-commands", "shop-events")
 
@@ -18,7 +18,7 @@ def bundled_recording(name: str) -> Path:
     packaged = Path(str(files("adapters") / "sample_data" / f"{name}.jsonl"))
     if packaged.is_file():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "sample_data" / f"{name}.jsonl"
+    checkout = Path(__file__).resolve().parents[2] / "sample_data" / f"{name}.jsonl"
     if checkout.is_file():
         return checkout
     raise FileNotFoundError(f"the bundled recording {name}.jsonl is missing from this installation")
@@ -29,7 +29,7 @@ def demo_source(name: str = "shop-commands", *, speed: float = 1.0, loop: bool =
     if name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     if name in RECORDED:
-        return replay_file(bundled_recording(name), speed=speed, loop=loop, kind="demo")
+        return replay_file(bundled_recording(name), speed=speed, loop=loop, demo=True)
     spec = scenario(name)
     options = SyntheticOptions(records_per_tick=50, producers_every=5)
     start = options.start_ms

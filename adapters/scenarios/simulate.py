@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
-from adapters.scenarios import Emitter, GroupSpec, Reaction, ScenarioSpec
+from adapters.scenarios.specs import Emitter, GroupSpec, Reaction, ScenarioSpec
 
 TICK_S = 0.1
 """Emitters decide how many records to write every this many seconds."""

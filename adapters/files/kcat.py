@@ -1,4 +1,4 @@
-"""kcat `-C -J` dumps as an observation stream, and sniffing a file for a recording or such a dump.
+"""kcat `-C -J` dumps as an observation stream.
 
 kcat prints one JSON object per record: topic, partition, offset, tstype/ts (absent when the broker had
 no timestamp), broker, headers (a flat ``[k1, v1, k2, v2, ...]`` array, or ``{k: [v, ...]}`` with
@@ -28,12 +28,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-from adapters.recording import BadLines, RecordingError, RecordingReader, open_binary, open_input
+from adapters.files.recording import BadLines, RecordingError, first_line, open_input
 from flow.config import PRODUCER_HEADERS, TYPE_HEADERS
 from flow.observations import (
-    FORMAT_NAME,
     EndOffsetsObs,
     Observation,
     Payload,
@@ -57,24 +56,6 @@ VALUE_PREVIEW_BYTES = 4096
 IDLE_REFRESHES = 30
 """Refreshes kept after the last activity before a quiet stretch is skipped: one 60 s rate window."""
 
-SourceKind = Literal["recording", "kcat", "unknown"]
-
-
-def _first_line(path: Path) -> bytes | None:
-    """The first line that is neither blank nor one of kcat's ``%`` remarks (stderr mixed in)."""
-    try:
-        with open_binary(path) as file:
-            for _ in range(64):
-                line = file.readline(1 << 20)
-                if not line:
-                    return None
-                stripped = line.strip()
-                if stripped and not stripped.startswith(b"%"):
-                    return stripped
-    except (OSError, EOFError, zlib.error):
-        return None
-    return None
-
 
 def looks_like_kcat(line: bytes | str) -> bool:
     """True when one line is a kcat ``-J`` record: a JSON object with topic, partition and offset."""
@@ -92,33 +73,6 @@ def looks_like_kcat(line: bytes | str) -> bool:
         and "format" not in data
         and "kind" not in data
     )
-
-
-def sniff(path: str | os.PathLike[str]) -> SourceKind:
-    """Tell a flowscope recording from a kcat dump by its first line (gzip or not)."""
-    line = _first_line(Path(path))
-    if line is None:
-        return "unknown"
-    if looks_like_kcat(line):
-        return "kcat"
-    try:
-        data = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
-        return "unknown"
-    if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
-        return "recording"
-    return "unknown"
-
-
-def open_observations(path: str | os.PathLike[str], *, strict: bool = False) -> RecordingReader | KcatReader:
-    """A reader for a file source: a kcat dump when its first line is one, otherwise a recording.
-
-    Both readers iterate observations and offer ``skipped``, ``summary()`` and ``close()``; anything that
-    is neither gets the recording reader's sentence about what a recording must look like.
-    """
-    if sniff(path) == "kcat":
-        return KcatReader(path, strict=strict)
-    return RecordingReader(path, strict=strict)
 
 
 @dataclass(slots=True)
@@ -223,7 +177,7 @@ class KcatReader(BadLines):
         self.lines_read = 0
         self.records = 0
         self._file: IO[bytes] | None = open_input(self.path, "a kcat dump")
-        first = _first_line(self.path)
+        first = first_line(self.path)
         if first is None or not looks_like_kcat(first):
             self.close()
             raise RecordingError(
@@ -407,8 +361,3 @@ class KcatReader(BadLines):
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
-
-
-def kcat_span(path: str | os.PathLike[str]) -> tuple[int | None, int | None]:
-    """First and last instants of a kcat dump's observation stream, for a replay's progress bar."""
-    return KcatReader(path).span()

@@ -7,18 +7,16 @@ state is the fold of everything before, so there is no cheaper honest way back.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import math
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 
-from adapters.kcat import KCAT_DETAIL, KcatReader, kcat_span, sniff
-from adapters.recording import RecordingReader, open_binary
+from adapters.files.open import open_file
+from adapters.files.recording import BadLines
 from adapters.source import SPEEDS, PlaybackState, Sink, SourceInfo
-from flow.observations import FormatError, Observation, parse_observation
+from flow.observations import Observation
 
 _YIELD_EVERY = 2000
 """Observations folded between two chances for controls to run while fast-forwarding."""
@@ -132,8 +130,8 @@ class Replay:
             loop=self._loop,
             finished=self._finished,
             loops=self._loops,
-            skipped=stream.skipped if isinstance(stream := self._stream, RecordingReader | KcatReader) else 0,
-            problem=stream.summary() if isinstance(stream, RecordingReader | KcatReader) else None,
+            skipped=stream.skipped if isinstance(stream := self._stream, BadLines) else 0,
+            problem=stream.summary() if isinstance(stream, BadLines) else None,
         )
 
     def _wake(self) -> None:
@@ -251,63 +249,18 @@ def _batches(stream: Iterable[Observation]) -> Iterator[list[Observation]]:
         yield batch
 
 
-_T_FIELD = re.compile(rb'"t"\s*:\s*(\d+)')
-
-
-def recording_span(path: Path) -> tuple[int | None, int | None]:
-    """First and last timestamps of a recording, cheaply: the head and tail of a plain file.
-
-    A compressed file cannot be read from its end, so its last timestamp is left unknown (None) and
-    learnt while playing.
-    """
-    first: int | None = None
-    with open_binary(path) as head:
-        head.readline()
-        for line in head:
-            match = _T_FIELD.search(line)
-            if match:
-                first = int(match.group(1))
-                break
-        if isinstance(head, gzip.GzipFile):
-            return first, None
-    size = path.stat().st_size
-    with path.open("rb") as tail:
-        tail.seek(max(size - 65536, 0))
-        lines = tail.read().splitlines()
-    for line in reversed(lines):
-        try:
-            return first, parse_observation(line).t
-        except FormatError:
-            continue
-    return first, None
-
-
 def replay_file(
     path: str | Path,
     *,
     speed: float = 1.0,
     loop: bool = False,
+    paused: bool = False,
     strict: bool = False,
     start_at: int | None = None,
-    kind: str = "replay",
+    demo: bool = False,
 ) -> Replay:
-    """A replay of a recording file or a kcat ``-J`` dump (told apart by the first line); raises
-    RecordingError at once if it cannot be read."""
-    path = Path(path)
-    kcat = sniff(path) == "kcat"
-
-    def open_stream() -> RecordingReader | KcatReader:
-        return KcatReader(path, strict=strict) if kcat else RecordingReader(path, strict=strict)
-
-    open_stream().close()  # fail early, with the reader's message
-    info = SourceInfo("demo" if kind == "demo" else "replay", path.name, str(path))
-    if kcat:
-        info = SourceInfo("import", path.name, KCAT_DETAIL)
+    """A replay of a recording or a kcat ``-J`` dump; raises RecordingError at once if it cannot be read."""
+    file = open_file(path, strict=strict)
     return Replay(
-        open_stream,
-        info,
-        speed=speed,
-        loop=loop,
-        span=kcat_span(path) if kcat else recording_span(path),
-        start_at=start_at,
+        file.read, file.info(demo=demo), speed=speed, loop=loop, paused=paused, span=file.span(), start_at=start_at
     )

@@ -1,0 +1,106 @@
+"""Opening a file of observations: a flowscope recording or a kcat ``-C -J`` dump, told apart by its first line.
+
+:func:`open_file` is the one way in for every command that reads a file (``replay``, ``report``, the demo):
+it decides what the file is once, and hands out readers of it, its span and how to label it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from adapters.files.kcat import KCAT_DETAIL, KcatReader, looks_like_kcat
+from adapters.files.recording import RecordingReader, first_line, open_binary
+from adapters.source import SourceInfo
+from flow.observations import FORMAT_NAME, FormatError, parse_observation
+
+FileKind = Literal["recording", "kcat", "unknown"]
+
+_T_FIELD = re.compile(rb'"t"\s*:\s*(\d+)')
+
+
+def sniff(path: str | os.PathLike[str]) -> FileKind:
+    """Tell a flowscope recording from a kcat dump by its first line (gzip or not)."""
+    line = first_line(Path(path))
+    if line is None:
+        return "unknown"
+    if looks_like_kcat(line):
+        return "kcat"
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return "unknown"
+    if isinstance(data, dict) and data.get("format") == FORMAT_NAME:
+        return "recording"
+    return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationFile:
+    """A file of observations whose kind is known; :meth:`read` opens a fresh reader each time."""
+
+    path: Path
+    kind: FileKind
+    strict: bool = False
+
+    def read(self) -> RecordingReader | KcatReader:
+        """A reader from the file's start; both kinds iterate observations and count skipped lines.
+
+        A file that is neither kind gets the recording reader's sentence on what a recording looks like.
+        """
+        if self.kind == "kcat":
+            return KcatReader(self.path, strict=self.strict)
+        return RecordingReader(self.path, strict=self.strict)
+
+    def info(self, *, demo: bool = False) -> SourceInfo:
+        """How the status bar and reports name this file."""
+        if self.kind == "kcat":
+            return SourceInfo("import", self.path.name, KCAT_DETAIL)
+        return SourceInfo("demo" if demo else "replay", self.path.name, str(self.path))
+
+    def span(self) -> tuple[int | None, int | None]:
+        """First and last instants of the stream, for a replay's progress bar."""
+        if self.kind == "kcat":
+            return KcatReader(self.path).span()
+        return _recording_span(self.path)
+
+
+def open_file(path: str | os.PathLike[str], *, strict: bool = False) -> ObservationFile:
+    """The file at ``path`` as observations; raises RecordingError at once, with the reader's sentence,
+    when it cannot be read."""
+    found = ObservationFile(Path(path), sniff(path), strict)
+    found.read().close()  # fail now, not when the first observation is wanted
+    return found
+
+
+def _recording_span(path: Path) -> tuple[int | None, int | None]:
+    """First and last timestamps of a recording, cheaply: the head and tail of a plain file.
+
+    A compressed file cannot be read from its end, so its last timestamp is left unknown (None) and
+    learnt while playing.
+    """
+    first: int | None = None
+    with open_binary(path) as head:
+        head.readline()
+        for line in head:
+            match = _T_FIELD.search(line)
+            if match:
+                first = int(match.group(1))
+                break
+        if isinstance(head, gzip.GzipFile):
+            return first, None
+    size = path.stat().st_size
+    with path.open("rb") as tail:
+        tail.seek(max(size - 65536, 0))
+        lines = tail.read().splitlines()
+    for line in reversed(lines):
+        try:
+            return first, parse_observation(line).t
+        except FormatError:
+            continue
+    return first, None
