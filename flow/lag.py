@@ -8,10 +8,26 @@ from itertools import pairwise
 from flow.vocabulary import LagStatus
 
 
+def current_lag_status(lag: int | None) -> LagStatus | None:
+    """Status of one partition from its current lag alone, or None when the lag window must decide.
+
+    Rule 0 in :func:`partition_status`'s list, checked first so the window is only looked up for
+    partitions that lag.
+    """
+    if lag == 0:
+        return LagStatus.OK
+    if lag is None:
+        return LagStatus.UNKNOWN
+    return None
+
+
 def partition_status(window: Sequence[tuple[int | None, int | None]], has_members: bool) -> LagStatus:
     """Status of one partition from (committed offset, log-end offset) samples, oldest first.
 
     The rules follow Burrow's, adapted to what OffsetFetch can see (it gives no commit timestamps):
+    0. before the window, by :func:`current_lag_status`: zero lag now (newest commit against newest
+       log end) is OK whatever the window holds (Burrow: "the partition is never in error"); no lag
+       known now is UNKNOWN;
     1. a committed offset that goes backwards is a REWIND;
     2. any sample with zero lag means the consumer keeps up: OK;
     3. offsets that did not move while lag stayed or grew: STALL if the group has members (they are

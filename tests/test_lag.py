@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flow.lag import lag_seconds, partition_status, worst
+from flow.lag import current_lag_status, lag_seconds, partition_status, worst
 from flow.vocabulary import LagStatus
 
 
@@ -14,6 +14,12 @@ def window(*pairs):
 
 def test_zero_lag_anywhere_in_the_window_is_ok():
     assert partition_status(window((10, 20), (20, 20), (25, 40)), True) is LagStatus.OK
+
+
+def test_the_current_lag_decides_before_the_window_when_zero_or_unknown():
+    assert current_lag_status(0) is LagStatus.OK
+    assert current_lag_status(None) is LagStatus.UNKNOWN
+    assert current_lag_status(5) is None  # the window decides
 
 
 def test_a_consumer_that_goes_backwards_rewinds():
