@@ -31,6 +31,9 @@ class Frame:
     snapshot: FlowSnapshot
     source: SourceInfo
     playback: PlaybackState | None
+    """Where a replay is; None for a live source."""
+    interval: float | None = None
+    """How often a live source refreshes; None for a replay."""
     error: str | None = None
 
 
@@ -111,7 +114,10 @@ class Session:
         started = time.perf_counter()
         snapshot = self.model.snapshot()
         self.snapshot_seconds = time.perf_counter() - started
-        return Frame(snapshot, self.source.info, self.source.playback(), self.error)
+        controls = self.source.controls
+        playback = controls.playback.playback() if controls.playback is not None else None
+        interval = controls.live.interval if controls.live is not None else None
+        return Frame(snapshot, self.source.info, playback, interval, self.error)
 
     # -- running ----------------------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""What every observation source offers the session: a run loop feeding a sink, and its playback state."""
+"""What every observation source offers: a run loop feeding a sink, and the controls it declares.
+
+A source says what a user can do with it through :class:`Controls`: play it back (a replay, the demo) or
+watch it live (a cluster). The UI reads ``source.controls`` and never guesses; every control runs on the
+session's loop (``Session.call``), never on the UI thread.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from flow.observations import Observation
+    from pathlib import Path
+
+    from adapters.files.recorder import Recorder
+    from flow.observations import Observation, SourceState
 
 
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, math.inf)
@@ -71,11 +79,75 @@ class SourceInfo:
     detail: str = ""
 
 
+class PlaybackControls(Protocol):
+    """What a replay lets a user do: pause, step, seek, change speed, loop."""
+
+    def playback(self) -> PlaybackState:
+        """Where the replay is and how it plays."""
+
+    def toggle_pause(self) -> None: ...
+
+    def set_paused(self, paused: bool) -> None: ...
+
+    def step(self, count: int) -> None:
+        """Pause, then play ``count`` more refreshes (negative: go back that many)."""
+
+    def seek(self, t: int) -> None:
+        """Show the state as of recording time ``t`` (clamped to the recording)."""
+
+    def seek_start(self) -> None: ...
+
+    def seek_end(self) -> None: ...
+
+    def set_speed(self, speed: float) -> None: ...
+
+    def faster(self) -> None:
+        """The next speed up the ladder (:data:`SPEEDS`)."""
+
+    def slower(self) -> None: ...
+
+    def set_loop(self, loop: bool) -> None: ...
+
+
+class LiveControls(Protocol):
+    """What a live source lets a user do: change how often it refreshes, and record what it sees."""
+
+    state: SourceState | None
+    """connected / reconnecting / lost, or None before the first attempt."""
+    attempt: int
+    """Reconnect attempts since the last refresh that worked."""
+
+    @property
+    def interval(self) -> float:
+        """Seconds between refreshes."""
+
+    def set_interval(self, seconds: float) -> None:
+        """Refresh every ``seconds`` (the source clamps it to its range) from now on."""
+
+    def shorter_interval(self) -> None:
+        """Refresh more often: the next step down the source's ladder of intervals."""
+
+    def longer_interval(self) -> None: ...
+
+    def recorder(self, path: Path) -> Recorder:
+        """A recorder of this source's observations into ``path`` (no payloads, secrets masked);
+        raises RecorderError with a sentence when the file cannot be made."""
+
+
+@dataclass(frozen=True, slots=True)
+class Controls:
+    """What a source lets a user do: one of the two kinds of controls, or neither."""
+
+    playback: PlaybackControls | None = None
+    live: LiveControls | None = None
+
+
 class Source(Protocol):
     info: SourceInfo
 
+    @property
+    def controls(self) -> Controls:
+        """What a user can do with this source."""
+
     async def run(self, sink: Sink) -> None:
         """Feed observations into the sink until stopped (or, for a finite source, until done)."""
-
-    def playback(self) -> PlaybackState | None:
-        """Replay position and controls, or None for a live source."""

@@ -28,12 +28,16 @@ from adapters.scenarios.demo import demo_source
 from adapters.scenarios.specs import large
 from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.session import Frame
-from adapters.source import PlaybackState, Sink, SourceInfo
+from adapters.source import Controls, Sink, SourceInfo
 from flow.model import FlowModel
 from flow.snapshot import FlowSnapshot
-from tui.app import FrameReady, ViewFilter, create_app, visible
-from tui.graph import describe
-from tui.layout import layout
+from tests.tui_support import settle
+from tui.app import create_app
+from tui.graph import FlowGraph
+from tui.messages import FrameReady
+from tui.tables import FlowTable
+from tui.view.layout import layout
+from tui.view.projection import ViewFilter, build_view
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,12 +46,10 @@ class Idle:
     """A source that never sends anything: the benchmark hands frames to the app itself."""
 
     info = SourceInfo("replay", "bench")
+    controls = Controls()
 
     async def run(self, sink: Sink) -> None:
         await asyncio.Event().wait()
-
-    def playback(self) -> PlaybackState | None:
-        return None
 
 
 def large_snapshots(count: int) -> list[FlowSnapshot]:
@@ -69,23 +71,23 @@ def ms(seconds: float) -> str:
 
 
 async def snapshot_updates(snapshots: list[FlowSnapshot]) -> tuple[list[float], list[float]]:
-    """Per snapshot: the work on the session thread (filtered topology, box looks) and the work on
-    the UI loop (status, graph, every table, and painting the graph's visible rows)."""
-    app = create_app(Idle())  # type: ignore[arg-type]
+    """Per snapshot: the work on the session thread (the view: filtered topology, box looks, table rows)
+    and the work on the UI loop (status, graph, every table, and painting the graph's visible rows)."""
+    app = create_app(Idle())
     prepare, apply = [], []
     async with app.run_test(size=(200, 60)) as pilot:
         first = snapshots[0]
-        app.post_message(FrameReady(Frame(first, Idle.info, None)))
-        await app.settle(lambda a: a.query_one("#graph").layout_shown is not None, timeout=60)
+        app.post_message(FrameReady(Frame(first, Idle.info, None), build_view(first, app.view_filter)))
+        await settle(app, lambda a: a.query_one("#graph", FlowGraph).settled, timeout=60)
         for snapshot in snapshots[1:]:
             started = time.perf_counter()
-            shown, looks = visible(snapshot, app.view_filter), describe(snapshot)
+            view = build_view(snapshot, app.view_filter)
             prepare.append(time.perf_counter() - started)
             app.frame = Frame(snapshot, Idle.info, None)
             started = time.perf_counter()
-            app.refresh_views(shown, looks)
-            for view in ("topics", "groups", "services"):  # all tables, not only the one on screen
-                app._table(view).show(snapshot, app._keep(view))
+            app.refresh_views(view)
+            for table in app.query(FlowTable):  # all tables, not only the one on screen
+                table.show(view.rows(table.id or ""))
             graph = app.query_one("#graph")
             for y in range(graph.size.height):  # the rows a screen update paints
                 graph.render_line(y)
@@ -102,7 +104,7 @@ async def lateness_while_replaying(seconds: float, warmup: float) -> tuple[list[
     start_up: list[float] = []
     steady: list[float] = []
     async with app.run_test(size=(200, 60)):
-        await app.settle(lambda a: a.frame is not None and len(a.frame.snapshot.topics) > 1000, timeout=120)
+        await settle(app, lambda a: a.frame is not None and len(a.frame.snapshot.topics) > 1000, timeout=120)
         loop = asyncio.get_running_loop()
         for late, duration in ((start_up, warmup), (steady, seconds)):
             frames = app.frames_applied
@@ -164,9 +166,9 @@ def main() -> int:
         f"apply one snapshot on the UI loop (graph + 3 tables): median {ms(update)}, max {ms(max(updates))}"
         "  target <= 50 ms"
     )
-    print(f"  prepared beforehand on the session thread (topology, box looks): median {ms(statistics.median(prepare))}")
+    print(f"  prepared beforehand on the session thread (the view): median {ms(statistics.median(prepare))}")
 
-    topology = visible(shown, ViewFilter()).topology
+    topology = build_view(shown, ViewFilter()).topology
     layouts = []
     for _ in range(3):
         started = time.perf_counter()

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticSerializationError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -227,6 +228,11 @@ class RecordingHeader:
 
 _observation_adapter: TypeAdapter[Observation] = TypeAdapter(Observation)
 _header_adapter: TypeAdapter[RecordingHeader] = TypeAdapter(RecordingHeader)
+# One encoder per kind: serialising through the union would first find the member that fits.
+_ENCODERS: dict[type[Any], TypeAdapter[Any]] = {
+    cls: TypeAdapter(cls)
+    for cls in (ClusterObs, TopicsObs, EndOffsetsObs, GroupObs, CommitsObs, ProducersObs, RecordObs, StatusObs, NoteObs)
+}
 
 
 # The core validator itself, not TypeAdapter's Python wrapper around it: a frame less for every line
@@ -248,16 +254,23 @@ def parse_observation(line: bytes | str) -> Observation:
 
 
 def encode_observation(obs: Observation) -> bytes:
-    """One observation as a compact JSON line (no newline), defaults left out.
+    """One observation as a compact JSON line (no newline): ``t``, ``kind``, then the fields that differ
+    from their defaults. Every recording line is written by this function.
 
-    A lone surrogate is not text and JSON parsers refuse it, so it becomes U+FFFD: the line stays readable.
+    A lone surrogate is not text and JSON refuses it, so it becomes U+FFFD: the line stays readable.
     """
-    fields = _observation_adapter.dump_python(obs, mode="json", exclude_defaults=True)
-    text = json.dumps({"t": obs.t, "kind": obs.kind, **fields}, ensure_ascii=False, separators=(",", ":"))
+    kind = obs.kind
     try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
+        body = _ENCODERS[type(obs)].dump_json(obs, exclude_defaults=True)
+    except PydanticSerializationError:
+        fields = _observation_adapter.dump_python(obs, mode="json", exclude_defaults=True)
+        text = json.dumps({"t": obs.t, "kind": kind, **fields}, ensure_ascii=False, separators=(",", ":"))
         return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+    # ``kind`` has a default, so the encoder left it out; it goes back right after ``t``, an integer, which
+    # the first comma ends (a line with no other field has none).
+    comma = body.find(b",")
+    head, tail = (body[:comma], body[comma:]) if comma > 0 else (body[:-1], b"}")
+    return head + b',"kind":"' + kind.encode("ascii") + b'"' + tail
 
 
 def encode_header(header: RecordingHeader) -> bytes:

@@ -18,10 +18,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.conn import AIOKafkaConnection
 
 from adapters.kafka.config import ConnectionSettings, resolve_connection
+from adapters.kafka.headless import observe
 from adapters.kafka.source import LiveSource
+from adapters.scenarios.specs import ScenarioSpec
 from flow.model import FlowModel
 from flow.observations import Observation, StatusObs
 from tests.conftest import ROOT
+from tests.waiting import Deadline, wait_until, wait_until_async
 
 KAFKA_TOOL = ROOT / "scripts" / "kafka-tool"
 LOCAL_KAFKA = ROOT / "scripts" / "local-kafka"
@@ -59,10 +62,9 @@ async def wait_for_topics(bootstrap: str, names: set[str], timeout: float = 30) 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(f"topics {sorted(names)} to be listed", timeout)
         while not names <= set(await admin.list_topics()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topics {names} did not appear")
+            deadline.check()
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
@@ -117,8 +119,12 @@ async def _send_all(producer: AIOKafkaProducer, topic: str, count: int, headers:
     await asyncio.gather(*futures)
 
 
-async def consume_and_commit(bootstrap: str, group: str, topics: list[str], count: int) -> int:
-    """A real classic consumer group member: reads about ``count`` records, commits, leaves the group."""
+async def consume_and_commit(bootstrap: str, group: str, topics: list[str], count: int, timeout: float = 60) -> None:
+    """A real classic consumer group member: reads ``count`` records, commits, leaves the group.
+
+    It fails rather than commit fewer: on a fresh broker the group coordinator (and ``__consumer_offsets``)
+    can take a while to be ready, and a member that read nothing leaves no committed offsets, so no group.
+    """
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
@@ -130,14 +136,24 @@ async def consume_and_commit(bootstrap: str, group: str, topics: list[str], coun
     await consumer.start()
     read = 0
     try:
-        deadline = time.monotonic() + 30
-        while read < count and time.monotonic() < deadline:
+        deadline = Deadline(lambda: f"group {group} to read {count} records (it read {read})", timeout)
+        while read < count:
+            deadline.check()
             batches = await consumer.getmany(timeout_ms=500, max_records=count - read)
             read += sum(len(records) for records in batches.values())
         await consumer.commit()
     finally:
         await consumer.stop()
-    return read
+
+
+def scenario_flowing(settings: ConnectionSettings, spec: ScenarioSpec) -> bool:
+    """One look at the cluster (a second of the live source): every group of a simulated ``spec`` has
+    members and every topic of it a rate."""
+    snapshot = observe(settings, duration=1.0, interval=0.5)
+    groups = {group.id: group for group in snapshot.groups}
+    return all(g.group in groups and groups[g.group].members for g in spec.groups) and all(
+        (topic := snapshot.topic(t.name)) is not None and topic.rate for t in spec.topics
+    )
 
 
 # -- what Kafka's own tool says ---------------------------------------------------------------------------
@@ -164,14 +180,14 @@ def describe_all_groups(bootstrap: str) -> dict[tuple[str, str, int], tuple[int 
 
 def wait_until_empty(bootstrap: str, group: str, timeout: float = 90) -> None:
     """Wait until Kafka's tool reports the group Empty (its last member has left)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    text = ""
+
+    def empty() -> bool:
+        nonlocal text
         text = kafka_tool("consumer-groups", "--bootstrap-server", bootstrap, "--describe", "--group", group, "--state")
-        if re.search(r"^\S+\s+.*\bEmpty\b", text, re.MULTILINE):
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"group {group} did not become empty: {text}")
-        time.sleep(1)
+        return re.search(r"^\S+\s+.*\bEmpty\b", text, re.MULTILINE) is not None
+
+    wait_until(empty, lambda: f"group {group} to be empty; the tool says: {text}", timeout=timeout, interval=1)
 
 
 def cluster_state(bootstrap: str) -> dict[str, Any]:
@@ -213,19 +229,22 @@ class Collector:
 
 
 async def run_until(
-    source: LiveSource, sink: Collector, condition: Callable[[], bool], timeout: float = 30
+    source: LiveSource, sink: Collector, condition: Callable[[], bool], timeout: float = 30, what: str = "the condition"
 ) -> asyncio.Task[None]:
     """Start ``source.run(sink)`` and wait until ``condition()``; the task keeps running (cancel it)."""
     task = asyncio.create_task(source.run(sink))
-    deadline = time.monotonic() + timeout
-    while not condition():
+
+    def met() -> bool:
         if task.done():
             task.result()
             raise AssertionError("the live source stopped")
-        if time.monotonic() > deadline:
-            task.cancel()
-            raise AssertionError(f"condition not met within {timeout} s; statuses: {sink.statuses()[-3:]}")
-        await asyncio.sleep(0.05)
+        return condition()
+
+    try:
+        await wait_until_async(met, lambda: f"{what}; statuses: {sink.statuses()[-3:]}", timeout=timeout)
+    except AssertionError:
+        task.cancel()
+        raise
     return task
 
 

@@ -11,11 +11,11 @@ import struct
 import sys
 import termios
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.conftest import ROOT
+from tests.waiting import wait_until
 
 FLOWSCOPE = (sys.executable, "-m", "tui.cli")
 
@@ -59,22 +59,34 @@ class Terminal:
         os.write(self.fd, keys)
 
     def wait_for(self, text: bytes, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            assert time.monotonic() < deadline, f"{text!r} not shown: {bytes(self.output[-1500:])!r}"
-            time.sleep(0.05)
+        """Return as soon as ``text`` has been drawn."""
+        wait_until(
+            lambda: text in self.output,
+            lambda: f"{text!r} to be shown: {bytes(self.output[-1500:])!r}",
+            timeout=timeout,
+        )
+
+    def drawing(self, timeout: float = 30) -> None:
+        """Return as soon as the program draws something new (it is not hung)."""
+        drawn = len(self.output)
+        wait_until(lambda: len(self.output) > drawn, "anything new to be drawn", timeout=timeout)
 
     def quit(self, timeout: float = 30) -> int:
         """Press q and return flowscope's exit code, once everything it wrote has been read."""
         self.press(b"q")
-        deadline = time.monotonic() + timeout
-        while True:
+        exit_status: list[int] = []
+
+        def exited() -> bool:
             done, status = os.waitpid(self.pid, os.WNOHANG)
             if done:
-                self._reader.join(5)
-                return os.waitstatus_to_exitcode(status)
-            if time.monotonic() > deadline:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-                raise AssertionError("flowscope did not quit")
-            time.sleep(0.05)
+                exit_status.append(status)
+            return bool(done)
+
+        try:
+            wait_until(exited, "flowscope to quit", timeout=timeout)
+        except AssertionError:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            raise
+        self._reader.join(5)
+        return os.waitstatus_to_exitcode(exit_status[0])

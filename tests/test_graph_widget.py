@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from tui.graph import FlowGraph, NodeLook, edge_look
-from tui.layout import Topology, layout
+from tui.graph import FlowGraph
+from tui.view.layout import Topology, layout
+from tui.view.looks import NodeLook, edge_look
 
 SHOP = Topology.build(
     ["web-shop", "warehouse"],

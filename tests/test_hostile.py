@@ -123,9 +123,10 @@ def test_a_real_terminal_gets_no_title_clipboard_or_c1_sequences_from_the_data()
     """Replay the hostile recording in a pseudo-terminal and read every byte flowscope writes."""
     flowscope = os.path.join(sys.prefix, "bin", "flowscope")
     terminal = Terminal("replay", str(HOSTILE), "--speed", "max", command=[flowscope], size=(40, 120))
-    time.sleep(6)
+    terminal.wait_for(b"  end")  # the status bar: the whole recording has been replayed
+    terminal.wait_for(b"pwned")
     terminal.press(b"2")  # the topics table, then quit
-    time.sleep(0.5)
+    terminal.wait_for(b"Part.")  # its header
     assert terminal.quit(timeout=5) == 0, "flowscope did not quit cleanly"
     output = bytes(terminal.output)
     text = output.decode("utf-8")  # strict: no stray 8-bit bytes a terminal could take for C1 controls

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from tui.layout import BOX_HEIGHT, Topology, layout
+from tui.view.layout import BOX_HEIGHT, Topology, layout
 
 
 def service(name):

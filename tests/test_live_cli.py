@@ -56,7 +56,7 @@ def test_live_checks_the_connection_then_opens_the_app_with_a_live_source(kafka,
     (source,) = opened
     assert isinstance(source, LiveSource)
     assert source.info.kind == "live" and source.info.label == kafka.bootstrap
-    assert source.interval == 1.0 and source.playback() is None
+    assert source.interval == 1.0 and source.controls.playback is None and source.controls.live is source
 
 
 def test_report_without_a_source_or_a_cluster_is_a_usage_error(monkeypatch):

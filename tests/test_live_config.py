@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from adapters.kafka.config import (
-    ConfigError,
     ConnectionSettings,
     Secret,
-    parse_jaas,
-    parse_properties,
     resolve_connection,
     settings_from_properties,
 )
+from adapters.kafka.properties import ConfigError, parse_jaas, parse_properties
+from adapters.settings import SettingsError
 from tui.commands import UsageError
 from tui.commands.connection import PRECEDENCE, add_connection_arguments, connection_from_args, wants_connection
 
@@ -188,11 +187,11 @@ def test_unknown_security_keys_are_reported_and_client_keys_ignored():
 def test_profiles_missing_or_wrong_say_where(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[profiles.dev]\nbootstrap = "k:9092"\ncolour = "red"\n')
-    with pytest.raises(ConfigError, match=r"no profile 'prod' in .*config.toml \(profiles: dev\)"):
+    with pytest.raises(SettingsError, match=r"no profile 'prod' in .*config.toml \(profiles: dev\)"):
         resolve_connection(profile="prod", config_file=str(config), environ={})
-    with pytest.raises(ConfigError, match="unknown keys: colour"):
+    with pytest.raises(SettingsError, match="unknown keys: colour"):
         resolve_connection(profile="dev", config_file=str(config), environ={})
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(SettingsError, match="does not exist"):
         resolve_connection(profile="dev", config_file=str(tmp_path / "none.toml"), environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         resolve_connection(command_config=str(tmp_path / "none.properties"), environ={})

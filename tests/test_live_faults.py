@@ -32,6 +32,7 @@ from tests.live_helpers import (
     stop,
     unique,
 )
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.kafka
 
@@ -172,14 +173,23 @@ async def test_a_broker_lost_mid_session_shows_reconnecting_and_recovers(own_bro
     topic, group = unique("reconnect-orders"), unique("reconnect-billing")
     await create_topics(bootstrap, {topic: 2})
     await produce(bootstrap, topic, 40, source="shop")
+    # On this fresh broker the group coordinator may still be starting: this waits until the group has read
+    # (and so commits) its 20 records, and the live source until it shows the group, before the broker goes.
     await consume_and_commit(bootstrap, group, [topic], 20)
 
     source = LiveSource(settings_for(bootstrap), interval=0.5, backoff_cap=4.0)
     sink = Collector()
-    task = await run_until(source, sink, lambda: source.refreshes >= 2)
+
+    def shows_the_flow() -> bool:
+        snapshot = sink.model.snapshot()
+        return source.refreshes >= 2 and snapshot.topic(topic) is not None and snapshot.group(group) is not None
+
+    task = await run_until(source, sink, shows_the_flow, what=f"the live source to show {topic} and {group}")
     try:
         await asyncio.to_thread(local_kafka, "stop", state)
-        await _wait(lambda: source.state == "reconnecting" and source.attempt >= 3, 30)
+        await wait_until_async(
+            lambda: source.state == "reconnecting" and source.attempt >= 3, "a third reconnection attempt"
+        )
 
         during = sink.model.snapshot()
         assert during.stale
@@ -187,10 +197,12 @@ async def test_a_broker_lost_mid_session_shows_reconnecting_and_recovers(own_bro
 
         await asyncio.to_thread(local_kafka, "start", state)
         back = time.monotonic()
-        await _wait(lambda: source.state == "connected", 30)
+        await wait_until_async(lambda: source.state == "connected", "the live source to connect again")
         recovered = time.monotonic() - back
         assert recovered <= 10, f"recovered {recovered:.1f} s after the broker answered again"
-        await _wait(lambda: sink.model.snapshot().group(group) is not None, 10)
+        await wait_until_async(
+            lambda: sink.model.snapshot().group(group) is not None, f"{group} to be shown again", timeout=10
+        )
     finally:
         await stop(task)
 
@@ -209,10 +221,3 @@ async def test_a_broker_lost_mid_session_shows_reconnecting_and_recovers(own_bro
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
     assert not [record for record in caplog.records if record.exc_info]
-
-
-async def _wait(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)

@@ -6,18 +6,10 @@ from io import BytesIO
 
 import pytest
 
-from adapters.kafka.protocol import (
-    DescribeProducersRequest,
-    ListGroupsRequest,
-    MetadataRequest,
-    OffsetFetchRequest,
-    ProtocolError,
-    Reader,
-    UnsupportedVersion,
-    Writer,
-    supports,
-)
+from adapters.kafka.codec import ProtocolError, Reader, UnsupportedVersion, Writer, supports
+from adapters.kafka.group_requests import ListGroupsRequest, OffsetFetchRequest
 from adapters.kafka.refresh import RefreshReport, _assignment, _subscription
+from adapters.kafka.requests import DescribeProducersRequest, MetadataRequest
 from adapters.kafka.sampler import Planned, Sampler, SamplerOptions
 from adapters.kafka.source import backoff, visibility_notes
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 
 import pytest
 
-from adapters.kafka import protocol
-from adapters.kafka.protocol import READ_ONLY_API_KEYS, KafkaRequest
+from adapters.kafka import group_requests, requests
+from adapters.kafka.codec import READ_ONLY_API_KEYS, KafkaRequest
 from adapters.kafka.source import LiveSource
 from tests.live_helpers import (
     ConsoleConsumer,
@@ -25,6 +24,7 @@ from tests.live_helpers import (
     unique,
     wait_until_empty,
 )
+from tests.waiting import wait_until
 
 # Requests that change a cluster or a group; none may ever leave flowscope.
 WRITES = {
@@ -44,14 +44,15 @@ WRITES = {
 }
 
 
-def test_only_read_only_requests_exist_in_the_protocol_module():
-    requests = [
+def test_only_read_only_requests_exist_in_the_request_modules():
+    classes = [
         cls
-        for _, cls in inspect.getmembers(protocol, inspect.isclass)
-        if issubclass(cls, KafkaRequest) and cls is not KafkaRequest
+        for module in (requests, group_requests)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, KafkaRequest) and "API_KEY" in vars(cls)  # a request that can be sent, not a base
     ]
-    assert requests
-    assert {cls.API_KEY for cls in requests} <= set(READ_ONLY_API_KEYS)
+    assert classes
+    assert {cls.API_KEY for cls in classes} <= set(READ_ONLY_API_KEYS)
     assert not set(READ_ONLY_API_KEYS) & set(WRITES)
 
 
@@ -65,13 +66,12 @@ async def test_a_live_session_sends_only_read_only_requests_and_changes_nothing(
     # A KIP-848 group too, so ConsumerGroupDescribe is part of the audit; stopped before "before".
     kip848 = unique("audit-kip848")
     console = ConsoleConsumer(kafka.bootstrap, payments, kip848, protocol="consumer")
+
+    def committed() -> bool:
+        return any(key[0] == kip848 and row[0] is not None for key, row in describe_all_groups(kafka.bootstrap).items())
+
     try:
-        deadline = time.monotonic() + 90
-        while not any(
-            key[0] == kip848 and row[0] is not None for key, row in describe_all_groups(kafka.bootstrap).items()
-        ):
-            assert time.monotonic() < deadline, "the console consumer did not commit"
-            await asyncio.sleep(1)
+        await asyncio.to_thread(wait_until, committed, "the console consumer to commit", timeout=90, interval=1)
     finally:
         console.stop()
     await asyncio.to_thread(wait_until_empty, kafka.bootstrap, kip848)

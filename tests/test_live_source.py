@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from adapters.kafka.protocol import READ_ONLY_API_KEYS
+from adapters.kafka.codec import READ_ONLY_API_KEYS
 from adapters.kafka.sampler import SamplerOptions
 from adapters.kafka.source import LiveSource
 from flow.model import FlowModel
@@ -30,6 +30,7 @@ from tests.live_helpers import (
     stop,
     unique,
 )
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.kafka
 
@@ -121,10 +122,7 @@ async def test_producers_appear_by_name_and_describe_producers_is_used(kafka):
 
 
 async def run_until_refreshes(source: LiveSource, count: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while source.refreshes < count:
-        assert time.monotonic() < deadline, "the live source stopped refreshing"
-        await asyncio.sleep(0.05)
+    await wait_until_async(lambda: source.refreshes >= count, f"{count} refreshes of the live source", timeout=timeout)
 
 
 async def test_one_group_makes_a_command_topic_and_three_make_an_event_topic(kafka):
@@ -155,7 +153,12 @@ async def test_the_sampler_reads_the_head_of_the_log_capped_and_without_values_w
     started = time.monotonic()
     task = await run_until(source, sink, lambda: source.refreshes >= 2)
     await produce(kafka.bootstrap, topic, 500, source="web")
-    await asyncio.sleep(2.5)
+    after = source.refreshes + 3  # three refreshes over the new records: a cap not kept would sample far more
+
+    def sampled_twice() -> bool:
+        return source.refreshes >= after and len({obs.t for obs in sink.of_kind("record") if obs.topic == topic}) >= 2
+
+    await wait_until_async(sampled_twice, f"three refreshes, and records of {topic} sampled at two of them")
     await stop(task)
     elapsed = time.monotonic() - started
 
@@ -239,14 +242,11 @@ async def test_the_interval_changes_while_running(kafka):
     source.set_interval(0.5)
     source.shorter_interval()
     assert source.interval == 0.5
-    started = time.monotonic()
-    while source.refreshes < 3:
-        await asyncio.sleep(0.05)
-        assert time.monotonic() - started < 10, "a shorter interval did not take effect"
+    await wait_until_async(lambda: source.refreshes >= 3, "the shorter interval to take effect", timeout=10)
     source.longer_interval()
     assert source.interval == 1.0
     await stop(task)
-    assert source.playback() is None
+    assert source.controls.playback is None
 
 
 async def test_requests_per_refresh_do_not_grow_with_groups(kafka):

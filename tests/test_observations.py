@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
+
 import pytest
 
 from flow.observations import (
+    OBSERVATION_KINDS,
     Blob,
     FormatError,
     NoteObs,
     RecordObs,
+    StatusObs,
     encode_observation,
     parse_header,
     parse_observation,
@@ -86,3 +92,34 @@ def test_payload_cut_does_not_turn_a_split_character_into_binary():
     text = "é" * 10  # two bytes each
     cut = payload_from_bytes(text.encode(), limit=5)
     assert cut == "éé"
+
+
+def test_each_line_is_t_kind_then_the_fields_that_differ_from_their_defaults():
+    """The encoder splices ``kind`` in after ``t``; what it writes must be what plain JSON of the
+    observation's fields would be, for every kind, for text that is not UTF-8, and for a lone surrogate."""
+    from pydantic import TypeAdapter
+
+    from adapters.files.recording import RecordingReader
+    from adapters.scenarios.specs import large
+    from adapters.scenarios.synthetic import SyntheticOptions, synthetic
+    from flow.observations import Observation
+    from tests.conftest import SAMPLES
+
+    adapter: TypeAdapter[Observation] = TypeAdapter(Observation)
+
+    def plain_json(obs: Observation) -> bytes:
+        fields = adapter.dump_python(obs, mode="json", exclude_defaults=True)
+        text = json.dumps({"t": obs.t, "kind": obs.kind, **fields}, ensure_ascii=False, separators=(",", ":"))
+        return re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")  # a lone surrogate is not text
+
+    corpus = itertools.chain(
+        RecordingReader(SAMPLES / "hostile.jsonl"),
+        RecordingReader(SAMPLES / "shop-commands.jsonl"),
+        itertools.islice(synthetic(large(topics=200, groups=50, services=40), SyntheticOptions()), 20_000),
+        [StatusObs(t=5, state="connected"), NoteObs(t=6, text="lone \ud800 surrogate")],
+    )
+    kinds = set()
+    for obs in corpus:
+        assert encode_observation(obs) == plain_json(obs), obs
+        kinds.add(obs.kind)
+    assert kinds == set(OBSERVATION_KINDS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import itertools
 import os
 import signal
 import stat
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,18 +22,16 @@ from adapters.files.recorder import (
     attach,
     cut_payload,
     detach,
-    encode_line,
     format_size,
 )
 from adapters.files.recording import RecordingReader
 from adapters.files.replay import replay_file
 from adapters.headless import fold_file
-from adapters.scenarios.specs import large
-from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.session import Session
-from flow.observations import Blob, NoteObs, RecordObs, StatusObs, encode_observation
+from flow.observations import Blob, NoteObs, RecordObs, StatusObs
 from flow.snapshot import StatusView
 from tests.conftest import ROOT, SAMPLES
+from tests.waiting import wait_until
 
 SECRET = "hunter2-not-for-files"
 
@@ -186,20 +182,6 @@ def test_the_header_names_the_source_and_secrets_never_reach_the_file(tmp_path):
     assert b"application/json" in data  # a two-letter secret is not masked everywhere
 
 
-def test_encode_line_writes_the_bytes_of_encode_observation():
-    corpus = itertools.chain(
-        RecordingReader(SAMPLES / "hostile.jsonl"),
-        RecordingReader(SAMPLES / "shop-commands.jsonl"),
-        itertools.islice(synthetic(large(topics=200, groups=50, services=40), SyntheticOptions()), 20_000),
-        [StatusObs(t=5, state="connected"), NoteObs(t=6, text="lone \ud800 surrogate")],
-    )
-    count = 0
-    for obs in corpus:
-        assert encode_line(obs) == encode_observation(obs) + b"\n", obs
-        count += 1
-    assert count > 20_000
-
-
 def test_format_size():
     assert [format_size(n) for n in (0, 999, 1000, 14_200, 3_100_000, 1_200_000_000)] == [
         "0 B",
@@ -228,8 +210,9 @@ _WRITER_SCRIPT = textwrap.dedent(
 )
 
 
-def killed_writer(path: Path, count: int, size: int, flush: float, wait: float) -> None:
-    """A recorder in another process writes ``count`` notes, idles ``wait`` seconds, and is SIGKILLed."""
+def killed_writer(path: Path, count: int, size: int, flush: float, within: float) -> None:
+    """A recorder in another process writes ``count`` notes and idles; it is SIGKILLed as soon as they are all
+    in the file, which must be ``within`` seconds (no new write comes to make it flush)."""
     process = subprocess.Popen(
         [sys.executable, "-c", _WRITER_SCRIPT, str(path), str(count), str(size), str(flush)],
         cwd=ROOT,
@@ -238,7 +221,11 @@ def killed_writer(path: Path, count: int, size: int, flush: float, wait: float) 
     )
     try:
         assert process.stdout is not None and process.stdout.readline() == "written\n"
-        time.sleep(wait)
+        wait_until(
+            lambda: len(list(RecordingReader(path))) == count,
+            f"the {count} notes to be flushed to the file",
+            timeout=within,
+        )
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
@@ -247,7 +234,7 @@ def killed_writer(path: Path, count: int, size: int, flush: float, wait: float) 
 @pytest.mark.parametrize("name", ["killed.jsonl", "killed.jsonl.gz"])
 def test_a_killed_recorder_has_flushed_everything_older_than_the_flush_interval(tmp_path, name):
     path = tmp_path / name
-    killed_writer(path, count=50, size=100, flush=0.2, wait=1.0)
+    killed_writer(path, count=50, size=100, flush=0.2, within=1.0)
     reader = RecordingReader(path)
     notes = list(reader)
     assert len(notes) == 50
@@ -282,9 +269,9 @@ def test_a_recorder_killed_during_a_large_write_leaves_a_partial_line_that_is_co
     try:
         assert process.stdout is not None
         header = int(process.stdout.readline())
-        deadline = time.monotonic() + 60
-        while path.stat().st_size <= header and time.monotonic() < deadline:
-            pass
+        wait_until(
+            lambda: path.stat().st_size > header, "the first 64 MB line to reach the file", timeout=60, interval=0
+        )
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(10)
@@ -301,9 +288,7 @@ def test_flush_interval_is_kept_without_new_writes(tmp_path):
     path = tmp_path / "idle.jsonl"
     recorder = Recorder(path, source={}, flush_interval=0.1)
     recorder.write(NoteObs(t=1, text="one"))
-    deadline = time.monotonic() + 5
-    while path.read_bytes().count(b"\n") < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: path.read_bytes().count(b"\n") >= 2, "the note to be flushed without another write", timeout=5)
     assert path.read_bytes().count(b"\n") == 2
     assert recorder.file_size == path.stat().st_size
     recorder.close()
@@ -386,9 +371,9 @@ def test_a_recording_attached_mid_session_starts_with_the_state_and_follows_the_
     path = tmp_path / "mid.jsonl"
     try:
         assert first.wait(10)
-        recorder = Recorder(path, source={"kind": "replay"}, payloads="full")
+        recorder = Recorder(path, source={"kind": "replay"}, payloads="full", flush_interval=0.05)
         attach(session, recorder, StatusView("connected", "from the view", 0, 0))
-        time.sleep(1.0)
+        wait_until(lambda: recorder.observations > 20, "more than 20 observations to be recorded")
         detach(session, recorder)
     finally:
         session.stop()
@@ -410,9 +395,7 @@ def test_a_session_tap_records_exactly_what_the_session_folds(tmp_path):
     session = Session(inner, lambda frame: None)
     session.set_tap(recorder.write)
     session.start()
-    deadline = time.monotonic() + 30
-    while not inner.playback().finished and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: inner.playback().finished, "the replay to finish")
     folded = session.call_wait(session.model.snapshot)
     session.stop()
     recorder.close()

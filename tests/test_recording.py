@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from adapters.files.recording import RecordingError, RecordingReader, RecordingWriter
-from adapters.headless import collector_paused, fold, fold_file
+from adapters.headless import fold, fold_file
+from adapters.runtime import collector_paused
 from flow.observations import NoteObs, Observation
 from tests.conftest import SAMPLES
 from tests.helpers import ends, topics

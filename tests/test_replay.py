@@ -186,7 +186,7 @@ def test_the_speed_ladder_and_its_words():
         parse_speed("100")
     with pytest.raises(ValueError, match="not a number"):
         parse_speed("fast-ish")
-    from tui.format import format_speed
+    from tui.view.format import format_speed
 
     assert format_speed(math.inf) == "max"
     assert format_speed(0.5) == "0.5x"

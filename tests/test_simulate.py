@@ -12,13 +12,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from adapters.kafka.source import LiveSource
 from adapters.scenarios.simulate import SimulationStats, simulate
 from adapters.scenarios.specs import Emitter, GroupSpec, ScenarioSpec, SlowSpell, TopicSpec, shop_commands, shop_events
+from flow.snapshot import FlowSnapshot
+from tests.live_helpers import Collector, run_until, scenario_flowing, settings_for, stop
+from tests.waiting import wait_until, wait_until_async
 
 pytestmark = pytest.mark.kafka
 
@@ -152,7 +155,13 @@ def test_ctrl_c_stops_simulate_cleanly_with_exit_0(kafka):
         assert process.stderr is not None
         first = process.stderr.readline()
         assert first.startswith("flowscope simulate: shop-commands on "), first
-        time.sleep(5)  # let the groups form and records flow: a stop mid-flight is the point
+        # A stop mid-flight is the point: the groups have formed and records flow.
+        settings = settings_for(kafka.bootstrap)
+        wait_until(
+            lambda: scenario_flowing(settings, shop_commands()),
+            "the shop's groups to form and its records to flow",
+            interval=0,
+        )
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=60)
         rest = process.stderr.read()
@@ -166,28 +175,59 @@ def test_ctrl_c_stops_simulate_cleanly_with_exit_0(kafka):
 
 async def test_the_live_source_classifies_both_simulated_shops(kafka):
     """The whole loop on a real cluster: simulate writes, the read-only live source sees the story."""
-    from adapters.kafka.config import settings_from_properties
-    from adapters.kafka.headless import observe_async
+    specs, stopping = (shop_commands(), shop_events()), asyncio.Event()
+    stats: dict[str, SimulationStats] = {}  # each simulation's live counters
 
-    stop = asyncio.Event()
+    def progress(latest: SimulationStats) -> None:
+        stats[latest.scenario] = latest
+
     runs = [
-        asyncio.create_task(simulate(kafka.bootstrap, spec, 2, 30, stop, seed=3))
-        for spec in (shop_commands(), shop_events())
+        asyncio.create_task(
+            simulate(kafka.bootstrap, spec, 2, 30, stopping, seed=3, progress=progress, progress_every=0.1)
+        )
+        for spec in specs
     ]
+    source, sink = LiveSource(settings_for(kafka.bootstrap), interval=1.0), Collector()
+
+    def flowing() -> bool:
+        assert not any(run.done() for run in runs), "a simulation ended early"
+        return all(
+            spec.name in stats and stats[spec.name].consumed.get(group.group) for spec in specs for group in spec.groups
+        )
+
+    def told() -> bool:
+        return source.refreshes >= 2 and the_shops_story(sink.model.snapshot())
+
     try:
-        await asyncio.sleep(4)  # groups form and records flow before the observer starts
-        settings = settings_from_properties({"bootstrap.servers": kafka.bootstrap})
-        snapshot, _ = await observe_async(settings, duration=6, interval=1.0)
+        # Every group of both shops reads before the live source starts: the story is theirs, not the one earlier
+        # runs left on this broker. Then it watches (two refreshes at least, for rates) until it tells it.
+        await wait_until_async(flowing, "every group of both shops to read records", timeout=60)
+        await stop(await run_until(source, sink, told, timeout=60, what="the live source to tell both shops' story"))
     finally:
-        stop.set()
+        stopping.set()
         await asyncio.gather(*runs)
-    kinds = {topic.name: topic for topic in snapshot.topics}
+    kinds = {topic.name: topic for topic in sink.model.snapshot().topics}
     for name in ("warehouse", "send-email", "send-text"):
         assert kinds[name].kind == "command", (name, kinds[name].classification)
     assert kinds["orders"].kind == "event"
     assert set(kinds["orders"].groups) == {"warehouse", "notifications", "sales"}
     assert "web-shop" in kinds["warehouse"].producer_names
     assert "warehouse" in kinds["send-email"].producer_names
+
+
+def the_shops_story(snapshot: FlowSnapshot) -> bool:
+    """Both shops as the live source must tell them: three command topics, an event topic read by three groups,
+    and the producers named."""
+    topics = {topic.name: topic for topic in snapshot.topics}
+    warehouse, email, text, orders = (topics.get(name) for name in ("warehouse", "send-email", "send-text", "orders"))
+    return (
+        all(topic is not None and topic.kind == "command" for topic in (warehouse, email, text))
+        and orders is not None
+        and orders.kind == "event"
+        and set(orders.groups) == {"warehouse", "notifications", "sales"}
+        and "web-shop" in warehouse.producer_names
+        and "warehouse" in email.producer_names
+    )
 
 
 def test_simulate_writes_through_the_sasl_listener_and_a_wrong_password_exits_2(kafka, tmp_path):

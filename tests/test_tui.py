@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tui_support import START, app_at, at_position, notifications, screen_text, widget_text
+from tests.tui_support import START, Heard, app_at, at_position, laid_out, screen_text, settle, widget_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -79,28 +79,24 @@ async def test_group_details_show_members_and_lag_per_partition(shop_commands):
         assert "sms-service-1" in text  # the member's client id
 
 
-def laid_out(app) -> bool:
-    return app.query_one("#graph").layout_shown.topology == app._laid_out
-
-
 async def test_filter_by_regex_and_its_inverse(shop_commands):
     app = app_at(shop_commands, 60)
     async with app.run_test(size=(120, 40)) as pilot:
         await at_position(app, 60)
         await pilot.press("slash", *"send-", "enter")
-        await app.settle(laid_out)
+        await settle(app, laid_out)
         await pilot.pause()
         graph = widget_text(app, "#graph")
         assert "send-email" in graph and "send-text" in graph
         assert "web-shop" not in graph
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"!send-", "enter")
-        await app.settle(lambda a: laid_out(a) and a.view_filter.text == "!send-")
+        await settle(app, lambda a: laid_out(a) and a.view_filter.text == "!send-")
         await pilot.pause()
         graph = widget_text(app, "#graph")
         assert "web-shop" in graph
         assert "send-email" not in graph
         await pilot.press("escape")  # clears the filter
-        await app.settle(lambda a: laid_out(a) and a.view_filter.text == "")
+        await settle(app, lambda a: laid_out(a) and a.view_filter.text == "")
         await pilot.pause()
         assert "send-email" in widget_text(app, "#graph")
 
@@ -124,7 +120,7 @@ async def test_commands_only_and_internal_topics_toggle(shop_events, shop_comman
     async with events.run_test(size=(120, 40)) as pilot:
         await at_position(events, 60)
         await pilot.press("c")
-        await events.settle(laid_out)
+        await settle(events, laid_out)
         await pilot.pause()
         assert "no topics to show" in screen_text(events)
 
@@ -161,27 +157,27 @@ async def test_replay_controls_pause_step_seek_and_speed(shop_commands):
         await at_position(app, 60)
         assert "‖" in screen_text(app)
         await pilot.press("right_square_bracket")
-        await app.settle(lambda a: a.frame.playback.position == START + 62_000)
+        await settle(app, lambda a: a.frame.playback.position == START + 62_000)
         await pilot.press("left_square_bracket")
-        await app.settle(lambda a: a.frame.playback.position == START + 60_000)
+        await settle(app, lambda a: a.frame.playback.position == START + 60_000)
         await pilot.press("G")
-        await app.settle(lambda a: a.frame.playback.position == START + 180_000)
+        await settle(app, lambda a: a.frame.playback.position == START + 180_000)
         await pilot.press("g")
-        await app.settle(lambda a: a.frame.playback.position == START)
+        await settle(app, lambda a: a.frame.playback.position == START)
         await pilot.press("plus", "plus")
-        await app.settle(lambda a: a.frame.playback.speed == 4.0)
+        await settle(app, lambda a: a.frame.playback.speed == 4.0)
         await pilot.press("minus")
-        await app.settle(lambda a: a.frame.playback.speed == 2.0)
+        await settle(app, lambda a: a.frame.playback.speed == 2.0)
         await pilot.press("colon", *"seek 01:30", "enter")
-        await app.settle(lambda a: a.frame.playback.position == START + 90_000)
+        await settle(app, lambda a: a.frame.playback.position == START + 90_000)
         await pilot.pause()
         assert "01:30/03:00" in screen_text(app)
         await pilot.press("colon", *"speed 16", "enter")
-        await app.settle(lambda a: a.frame.playback.speed == 16.0)
+        await settle(app, lambda a: a.frame.playback.speed == 16.0)
         await pilot.press("space")
-        await app.settle(lambda a: not a.frame.playback.paused and a.frame.playback.position > START + 100_000)
+        await settle(app, lambda a: not a.frame.playback.paused and a.frame.playback.position > START + 100_000)
         await pilot.press("space")
-        await app.settle(lambda a: a.frame.playback.paused)
+        await settle(app, lambda a: a.frame.playback.paused)
 
 
 async def test_captions_follow_the_story(shop_commands):
@@ -191,14 +187,15 @@ async def test_captions_follow_the_story(shop_commands):
         await pilot.pause()
         assert "Only the warehouse service reads `warehouse`: an audience of one." in screen_text(app)
         await pilot.press("colon", *"seek 01:10", "enter")
-        await app.settle(lambda a: a.frame.playback.position == START + 70_000)
+        await settle(app, lambda a: a.frame.playback.position == START + 70_000)
         await pilot.pause()
         assert "a command chain" in screen_text(app)
 
 
 async def test_commands_switch_views_and_unknown_ones_say_so(shop_commands):
     app = app_at(shop_commands, 60)
-    async with app.run_test(size=(140, 40)) as pilot:
+    heard = Heard()
+    async with app.run_test(size=(140, 40), message_hook=heard) as pilot:
         await at_position(app, 60)
         await pilot.press("colon", *"cg", "enter")
         await pilot.pause()
@@ -209,7 +206,7 @@ async def test_commands_switch_views_and_unknown_ones_say_so(shop_commands):
         assert "web-shop" in screen_text(app)
         await pilot.press("colon", *"flux", "enter")
         await pilot.pause()
-        assert any("Unknown command 'flux'" in message for message in notifications(app))
+        assert any("Unknown command 'flux'" in message for message in heard.notifications())
 
 
 async def test_help_lists_the_keys_of_the_mode(shop_commands):
@@ -249,7 +246,7 @@ async def test_the_demo_loops(shop_commands):
 
     app = create_app(replay_file(shop_commands, loop=True, speed=float("inf")))
     async with app.run_test(size=(120, 40)):
-        await app.settle(lambda a: a.frame is not None and a.frame.playback.loops >= 1)
+        await settle(app, lambda a: a.frame is not None and a.frame.playback.loops >= 1)
         assert not app.frame.playback.finished
 
 
@@ -259,10 +256,10 @@ async def test_frames_keep_coming_while_the_help_screen_is_open(shop_commands):
 
     app = create_app(replay_file(shop_commands, loop=True, speed=64.0))
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.settle(lambda a: a.frame is not None)
+        await settle(app, lambda a: a.frame is not None)
         await pilot.press("question_mark")
         before = app.frames_applied
-        await app.settle(lambda a: a.frames_applied > before + 3)
+        await settle(app, lambda a: a.frames_applied > before + 3)
         assert app.screen.__class__.__name__ == "HelpScreen"
         await pilot.press("escape")
         await pilot.pause()
@@ -279,7 +276,7 @@ async def test_ctrl_s_saves_an_svg_and_mermaid_writes_the_filtered_view(shop_com
         [svg] = list(tmp_path.glob("flowscope-*.svg"))
         assert "CMD·1" in svg.read_text().replace("&#160;", " ")
         await pilot.press("slash", *"send-", "enter")
-        await app.settle(laid_out)
+        await settle(app, laid_out)
         await pilot.press("colon", *"mermaid view.mmd", "enter")
         await pilot.pause()
         mermaid = (tmp_path / "view.mmd").read_text()
@@ -293,25 +290,24 @@ async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_
     import threading
     import time
 
-    import tui.app
+    import tui.graph
     from adapters.session import Frame
-    from adapters.source import SourceInfo
+    from adapters.source import Controls, SourceInfo
     from flow.model import FlowModel
     from tests.helpers import T0, commits, ends, group, topics
     from tui.app import FrameReady, create_app
+    from tui.view.projection import build_view
 
     class Idle:
         info = SourceInfo("replay", "test")
+        controls = Controls()
 
         async def run(self, sink):
             await asyncio.Event().wait()
 
-        def playback(self):
-            return None
-
     running, most, calls = 0, 0, 0
     lock = threading.Lock()
-    real_layout = tui.app.layout
+    real_layout = tui.graph.layout
 
     def slow_layout(topology):
         nonlocal running, most, calls
@@ -326,7 +322,7 @@ async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(tui.app, "layout", slow_layout)
+    monkeypatch.setattr(tui.graph, "layout", slow_layout)
     model = FlowModel()
     snapshots = []
     for i in range(12):  # each frame one more topic, read by one more group: a new topology every time
@@ -339,12 +335,10 @@ async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_
     app = create_app(Idle())
     async with app.run_test(size=(120, 40)) as pilot:
         for snapshot in snapshots:
-            app.post_message(FrameReady(Frame(snapshot, Idle.info, None)))
+            app.post_message(FrameReady(Frame(snapshot, Idle.info, None), build_view(snapshot, app.view_filter)))
             await pilot.pause(0.01)
         graph = app.query_one("#graph")
-        await app.settle(
-            lambda a: graph.layout_shown is not None and graph.layout_shown.topology == a._laid_out, timeout=20
-        )
+        await settle(app, lambda a: graph.settled, timeout=20)
         assert ("topic", "topic-11") in graph.layout_shown.boxes
     assert most == 1
     assert calls < len(snapshots)  # changes that came while a layout ran were folded into the next

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.segment import Segment
+from textual.message import Message
+from textual.notifications import Notify
 
 from adapters.files.replay import replay_file
+from tests.waiting import wait_until_async
 from tui.app import FlowscopeApp, create_app
+from tui.graph import FlowGraph
 
 START = 1_768_467_600_000  # where the bundled recordings begin
 
 
 def app_at(recording: Path, seconds: float, **options: object) -> FlowscopeApp:
     """The app replaying ``recording``, paused ``seconds`` into it: the same picture every run."""
-    source = replay_file(recording, loop=False)
-    return create_app(source, start_paused_at=START + int(seconds * 1000), **options)  # type: ignore[arg-type]
+    source = replay_file(recording, loop=False, paused=True, start_at=START + int(seconds * 1000))
+    return create_app(source, **options)  # type: ignore[arg-type]
+
+
+async def settle(app: FlowscopeApp, predicate: Callable[[FlowscopeApp], bool], timeout: float = 20.0) -> None:
+    """Wait until ``predicate`` holds, letting the app handle its messages meanwhile."""
+    await wait_until_async(
+        lambda: predicate(app), "the app to show what the test waits for", timeout=timeout, interval=0.01
+    )
+
+
+def laid_out(app: FlowscopeApp) -> bool:
+    """A frame is shown and the graph's layout is the one for it."""
+    return app.frame is not None and app.query_one("#graph", FlowGraph).settled
 
 
 async def at_position(app: FlowscopeApp, seconds: float) -> None:
@@ -24,16 +41,25 @@ async def at_position(app: FlowscopeApp, seconds: float) -> None:
 
     def ready(app: FlowscopeApp) -> bool:
         frame = app.frame
-        graph = app.query_one("#graph")
-        return (
-            frame is not None
-            and frame.playback is not None
-            and frame.playback.position == target
-            and graph.layout_shown is not None  # type: ignore[attr-defined]
-            and graph.layout_shown.topology == app._laid_out  # type: ignore[attr-defined]
-        )
+        return frame is not None and frame.playback is not None and frame.playback.position == target and laid_out(app)
 
-    await app.settle(ready)
+    await settle(app, ready)
+
+
+class Heard:
+    """The messages an app was sent during a test: pass it as ``run_test(message_hook=...)``."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def __call__(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def notifications(self) -> list[str]:
+        return [message.notification.message for message in self.messages if isinstance(message, Notify)]
+
+
+# Textual has no public API for the composed screen's text, so these read its compositor.
 
 
 def screen_segments(app: FlowscopeApp) -> list[Segment]:
@@ -53,7 +79,3 @@ def widget_text(app: FlowscopeApp, selector: str) -> str:
     strips = app.screen._compositor.render_strips()
     rows = strips[region.y : region.y + region.height]
     return "\n".join("".join(s.text for s in strip.crop(region.x, region.x + region.width)) for strip in rows)
-
-
-def notifications(app: FlowscopeApp) -> list[str]:
-    return [notification.message for notification in app._notifications]

@@ -34,6 +34,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="See how events flow through a Kafka cluster: producers -> topics -> consumer groups, "
         "with command topics (an audience of one) flagged. With no command, plays the bundled demo.",
     )
+    parser.set_defaults(run=None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS if only is None else (only,):
         importlib.import_module(f"tui.commands.{name}").register(subparsers)
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv) or ["demo"]
     parser = build_parser(arguments[0] if arguments[0] in COMMANDS else None)
     args = parser.parse_args(arguments)
-    run = getattr(args, "run", None)
+    run = args.run
     if run is None:
         parser.print_help()
         return EXIT_ERROR

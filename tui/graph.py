@@ -1,29 +1,26 @@
 """The flow graph: a Line API widget that draws a GraphLayout with the numbers of the latest snapshot.
 
-Only visible rows are rendered, each once per snapshot (cached); the layout itself is computed off the
-UI loop and only when the topology changes, so boxes never move while numbers change.
+Only visible rows are rendered, each once per snapshot (cached); the layout itself is computed in a
+worker thread and only when the topology changes, so boxes never move while numbers change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
+from textual import events, on, work
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from flow.sanitize import clean
-from flow.vocabulary import LagStatus
-from tui.format import compact_number, rate_text
-from tui.layout import DOWN, LEFT, MAX_BOX_WIDTH, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId
+from tui.view.layout import DOWN, LEFT, MAX_BOX_WIDTH, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId, Topology, layout
+from tui.view.looks import NO_EDGE, WEIGHTS, EdgeLook, Looks, NodeLook, edge_look, fallback_look
 
 _THIN = {
     LEFT | RIGHT: "─", UP | DOWN: "│", RIGHT | DOWN: "┌", LEFT | DOWN: "┐", RIGHT | UP: "└", LEFT | UP: "┘",
@@ -36,37 +33,6 @@ _HEAVY = {
     UP | DOWN | RIGHT: "┣", UP | DOWN | LEFT: "┫", LEFT | RIGHT | UP | DOWN: "╋",
 }  # fmt: skip
 _IDLE = {**_THIN, LEFT | RIGHT: "╌", UP | DOWN: "╎", LEFT: "╌", RIGHT: "╌", UP: "╎", DOWN: "╎"}
-
-_STATUS_CLASS = {
-    LagStatus.OK: "flow-graph--ok",
-    LagStatus.WARN: "flow-graph--warn",
-    LagStatus.STALL: "flow-graph--error",
-    LagStatus.STOP: "flow-graph--error",
-    LagStatus.REWIND: "flow-graph--warn",
-    LagStatus.UNKNOWN: "flow-graph--dim",
-}
-
-if TYPE_CHECKING:
-    from flow.snapshot import FlowSnapshot
-
-
-@dataclass(frozen=True, slots=True)
-class NodeLook:
-    """What a box shows: its name, a badge, a second line of numbers, and the component classes."""
-
-    name: str
-    badge: str
-    badge_class: str
-    detail: str
-    detail_class: str
-    border_class: str
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeLook:
-    weight: str  # "idle" | "thin" | "heavy"
-    component: str
-
 
 Number = tuple[int, int, str, str]
 """A box's detail line: x, room, text, component class."""
@@ -101,21 +67,17 @@ class FlowGraph(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "flow-graph--service",
-        "flow-graph--topic",
-        "flow-graph--command",
-        "flow-graph--badge-command",
         "flow-graph--badge",
-        "flow-graph--unread",
-        "flow-graph--internal",
         "flow-graph--selected",
         "flow-graph--edge",
         "flow-graph--edge-command",
         "flow-graph--edge-selected",
-        "flow-graph--ok",
-        "flow-graph--warn",
-        "flow-graph--error",
         "flow-graph--dim",
         "flow-graph--chain",
+        # One border and one badge class per topic kind, one class per lag status (tui/view/marks.py).
+        *(f"flow-graph--{kind}" for kind in ("command", "event", "unread", "internal")),
+        *(f"flow-graph--badge-{kind}" for kind in ("command", "event", "unread", "internal")),
+        *(f"flow-graph--status-{status}" for status in ("ok", "warn", "rewind", "stall", "stop", "unknown")),
     }
 
     DEFAULT_CSS = """
@@ -124,19 +86,25 @@ class FlowGraph(ScrollView, can_focus=True):
         scrollbar-size: 1 1;
     }
     FlowGraph > .flow-graph--service { color: $text; }
-    FlowGraph > .flow-graph--topic { color: $primary-lighten-2; }
     FlowGraph > .flow-graph--command { color: $warning; text-style: bold; }
-    FlowGraph > .flow-graph--badge-command { color: $background; background: $warning; text-style: bold; }
-    FlowGraph > .flow-graph--badge { color: $text-muted; }
+    FlowGraph > .flow-graph--event { color: $primary-lighten-2; }
     FlowGraph > .flow-graph--unread { color: $text-disabled; }
     FlowGraph > .flow-graph--internal { color: $text-disabled; }
+    FlowGraph > .flow-graph--badge { color: $text-muted; }
+    FlowGraph > .flow-graph--badge-command { color: $background; background: $warning; text-style: bold; }
+    FlowGraph > .flow-graph--badge-event { color: $text-muted; }
+    FlowGraph > .flow-graph--badge-unread { color: $text-disabled; }
+    FlowGraph > .flow-graph--badge-internal { color: $text-disabled; }
     FlowGraph > .flow-graph--selected { color: $accent; text-style: bold; }
     FlowGraph > .flow-graph--edge { color: $text-muted; }
     FlowGraph > .flow-graph--edge-command { color: $warning; }
     FlowGraph > .flow-graph--edge-selected { color: $accent; text-style: bold; }
-    FlowGraph > .flow-graph--ok { color: $success; }
-    FlowGraph > .flow-graph--warn { color: $warning; }
-    FlowGraph > .flow-graph--error { color: $error; text-style: bold; }
+    FlowGraph > .flow-graph--status-ok { color: $success; }
+    FlowGraph > .flow-graph--status-warn { color: $warning; }
+    FlowGraph > .flow-graph--status-rewind { color: $warning; }
+    FlowGraph > .flow-graph--status-stall { color: $error; text-style: bold; }
+    FlowGraph > .flow-graph--status-stop { color: $error; text-style: bold; }
+    FlowGraph > .flow-graph--status-unknown { color: $text-disabled; }
     FlowGraph > .flow-graph--dim { color: $text-disabled; }
     FlowGraph > .flow-graph--chain { color: $background; background: $error; text-style: bold; }
     """
@@ -155,9 +123,19 @@ class FlowGraph(ScrollView, can_focus=True):
             super().__init__()
             self.node = node
 
+    class LaidOut(Message):
+        """A layout finished in the worker thread."""
+
+        def __init__(self, layout: GraphLayout) -> None:
+            super().__init__()
+            self.layout = layout
+
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._layout: GraphLayout | None = None
+        self._topology: Topology | None = None
+        """The newest topology shown; the layout on screen may be an older one's until it is laid out."""
+        self._laying_out = False
         self._looks: dict[NodeId, NodeLook] = {}
         self._edges: dict[EdgeId, EdgeLook] = {}
         self._selected: NodeId | None = None
@@ -176,15 +154,52 @@ class FlowGraph(ScrollView, can_focus=True):
     def selected(self) -> NodeId | None:
         return self._selected
 
+    @property
+    def settled(self) -> bool:
+        """Whether the layout on screen is the one for the latest topology shown."""
+        return self._layout is not None and self._layout.topology == self._topology
+
+    def show(self, topology: Topology, looks: Looks) -> None:
+        """Draw a view: its looks at once, its topology once laid out (off the UI loop, see _lay_out)."""
+        self.set_looks(looks)
+        if topology != self._topology:
+            self._topology = topology
+            if not self._laying_out:
+                self._laying_out = True
+                self._lay_out(topology)
+
+    # One layout at a time. While producers are being named the topology changes almost every frame;
+    # a thread per change would leave several layouts competing for the GIL with the UI loop, each
+    # finished only to be thrown away. A change that arrives meanwhile is laid out next, newest only.
+    @work(thread=True, group="layout")
+    def _lay_out(self, topology: Topology) -> None:
+        self.post_message(self.LaidOut(layout(topology)))
+
+    @on(LaidOut)
+    def _laid_out(self, message: LaidOut) -> None:
+        message.stop()
+        if message.layout.topology != self._topology:
+            self._lay_out(self._topology)  # the topology changed while this one was laid out
+            if self._layout is not None:
+                return
+            # Nothing on screen yet: a layout a frame old beats an empty graph (new nodes are drawn
+            # when the next one lands).
+        else:
+            self._laying_out = False
+        self.set_layout(message.layout)
+
     def set_layout(self, layout: GraphLayout) -> None:
+        """Draw this layout; a selection it did not have before is scrolled into view."""
+        before = self._layout
         self._layout = layout
         self.virtual_size = Size(layout.width, layout.height)
-        if self._selected is not None and self._selected not in layout.boxes:
-            self._select(None)
+        selected = self._selected
+        if selected in layout.boxes and (before is None or selected not in before.boxes):
+            self.scroll_to_node(selected)
         self._invalidate()
 
     def set_looks(self, looks: Looks) -> None:
-        """The boxes' and edges' looks for the latest snapshot (see :func:`describe`)."""
+        """The boxes' and edges' looks for the latest snapshot (see tui/view/looks.py)."""
         self._looks, self._edges = looks
         self._refresh_changed_rows()
 
@@ -296,7 +311,7 @@ class FlowGraph(ScrollView, can_focus=True):
         if cached.key != key:
             return False
         edges = self._edges
-        return all(edges.get(edge, _NO_EDGE) is look for edge, look in cached.frame.edges)
+        return all(edges.get(edge, NO_EDGE) is look for edge, look in cached.frame.edges)
 
     def _row_content(self, row: int, left: int, width: int) -> tuple[RowKey, tuple[Number, ...]]:
         """What the drawn part of ``row`` shows: the key of its frame (scroll, width, version and the
@@ -310,7 +325,7 @@ class FlowGraph(ScrollView, can_focus=True):
         numbers: list[Number] = []
         for box in layout.boxes_in_rows(row, row):
             if box.x + box.width > origin and box.x < end:
-                look = looks.get(box.node) or _fallback_look(box.node)
+                look = looks.get(box.node) or fallback_look(box.node)
                 line = row - box.y
                 if line == 0:
                     frame.append((box.node, look.border_class, look.badge, look.badge_class))
@@ -353,7 +368,7 @@ class FlowGraph(ScrollView, can_focus=True):
             if box.x + box.width > origin and box.x < origin + span:
                 self._draw_box(box._replace(x=box.x - origin), row - box.y, chars, styles)
         looks = self._edges
-        return DrawnFrame(chars, styles, tuple((e, looks.get(e, _NO_EDGE)) for e in used))
+        return DrawnFrame(chars, styles, tuple((e, looks.get(e, NO_EDGE)) for e in used))
 
     def _finish_row(self, drawn: DrawnFrame, numbers: tuple[Number, ...], origin: int, width: int) -> Strip:
         """The frame with the numbers on top, cut to the screen and merged into segments."""
@@ -390,15 +405,15 @@ class FlowGraph(ScrollView, can_focus=True):
 
     def _edge_look(self, edges: list[EdgeId], selected: set[EdgeId]) -> EdgeLook:
         if selected and any(edge in selected for edge in edges):
-            weight = max((self._edges.get(e, _NO_EDGE).weight for e in edges), key=_WEIGHTS.index)
+            weight = max((self._edges.get(e, NO_EDGE).weight for e in edges), key=WEIGHTS.index)
             return edge_look(weight, "flow-graph--edge-selected")
-        looks = [self._edges.get(edge, _NO_EDGE) for edge in edges]
-        weight = max((look.weight for look in looks), key=_WEIGHTS.index)
+        looks = [self._edges.get(edge, NO_EDGE) for edge in edges]
+        weight = max((look.weight for look in looks), key=WEIGHTS.index)
         command = any(look.component == "flow-graph--edge-command" for look in looks)
         return edge_look(weight, "flow-graph--edge-command" if command else "flow-graph--edge")
 
     def _draw_box(self, box: Box, line: int, chars: list[str], styles: list[Style]) -> None:
-        look = self._looks.get(box.node) or _fallback_look(box.node)
+        look = self._looks.get(box.node) or fallback_look(box.node)
         base = self._base
         selected = box.node == self._selected
         border = base + self._style(look.border_class)
@@ -436,85 +451,9 @@ class FlowGraph(ScrollView, can_focus=True):
             x += 1
 
 
-_WEIGHTS = ("idle", "thin", "heavy")
-
-
-@cache
-def edge_look(weight: str, component: str) -> EdgeLook:
-    """One object per look (there are nine), so comparing two snapshots' edges is a matter of identity."""
-    return EdgeLook(weight, component)
-
-
-_NO_EDGE = edge_look("idle", "flow-graph--edge")
-
-
 def _fit(text: str, width: int) -> str:
     if width <= 0:
         return ""
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, width - 1) + "…"
-
-
-def _fallback_look(node: NodeId) -> NodeLook:
-    return NodeLook(clean(node[1], 80), "", "flow-graph--badge", "", "flow-graph--dim", "flow-graph--dim")
-
-
-Looks = tuple[dict[NodeId, NodeLook], dict[EdgeId, EdgeLook]]
-
-
-def describe(snapshot: FlowSnapshot) -> Looks:
-    """Box and edge looks for a snapshot: pure data, so it can be tested and computed off the UI loop."""
-    looks: dict[NodeId, NodeLook] = {}
-    chained = {service for f in snapshot.findings if f.kind == "command_chain" for service in f.services}
-    for topic in snapshot.topics:
-        kind = topic.kind
-        if kind == "command":
-            badge, badge_class, border = "CMD·1", "flow-graph--badge-command", "flow-graph--command"
-        elif kind == "event":
-            badge, badge_class, border = f"×{len(topic.groups)}", "flow-graph--badge", "flow-graph--topic"
-        elif kind == "unread":
-            badge, badge_class, border = "unread", "flow-graph--unread", "flow-graph--unread"
-        else:
-            badge, badge_class, border = "internal", "flow-graph--internal", "flow-graph--internal"
-        detail = f"{rate_text(topic.rate)} · {topic.partitions}p"
-        looks[("topic", topic.name)] = NodeLook(
-            clean(topic.name, 120), badge, badge_class, detail, "flow-graph--dim", border
-        )
-    groups = {group.id: group for group in snapshot.groups}
-    written: dict[str, float] = {}
-    for edge in snapshot.edges:
-        if edge.kind == "produce" and edge.rate is not None:
-            written[edge.source] = written.get(edge.source, 0.0) + edge.rate
-    for service in snapshot.services:
-        mine = [groups[g] for g in service.groups if g in groups]
-        if mine:
-            lag = sum(g.lag for g in mine)
-            status = max((g.status for g in mine), key=lambda s: s.severity)
-            detail = f"lag {compact_number(lag)} {status.value}"
-            detail_class = _STATUS_CLASS[status]
-        else:
-            detail = f"writes {rate_text(written.get(service.name))}"
-            detail_class = "flow-graph--dim"
-        badge, badge_class = ("CHAIN", "flow-graph--chain") if service.name in chained else ("", "flow-graph--badge")
-        border = "flow-graph--dim" if service.unknown else "flow-graph--service"
-        looks[("service", service.name)] = NodeLook(
-            clean(service.name, 120), badge, badge_class, detail, detail_class, border
-        )
-
-    kinds = {topic.name: topic.kind for topic in snapshot.topics}
-    service_of = {group.id: group.service for group in snapshot.groups}
-    rates: dict[EdgeId, float] = {}
-    for edge in snapshot.edges:
-        if edge.kind == "produce":
-            key: EdgeId = (("service", edge.source), ("topic", edge.target))
-        else:
-            key = (("topic", edge.source), ("service", service_of.get(edge.target, edge.target)))
-        rates[key] = rates.get(key, 0.0) + (edge.rate or 0.0)
-    busiest = max(rates.values(), default=0.0)
-    edges: dict[EdgeId, EdgeLook] = {}
-    for key, rate in rates.items():
-        weight = "idle" if rate < 0.01 else "heavy" if busiest and rate >= busiest / 2 else "thin"
-        touches_command = any(node[0] == "topic" and kinds.get(node[1]) == "command" for node in key)
-        edges[key] = edge_look(weight, "flow-graph--edge-command" if touches_command else "flow-graph--edge")
-    return looks, edges

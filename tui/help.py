@@ -1,38 +1,19 @@
-"""The help screen: the keys of the current mode and what the marks on the graph mean."""
+"""The help screen: the keys of the current mode, what the marks mean (tui/view/marks.py), the `:` commands."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-LEGEND = (
-    (
-        "CMD·1",
-        "bold black on yellow",
-        "a command topic: exactly one consumer group reads it (an audience of one)",
-    ),
-    ("×3", "cyan", "an event topic and its number of audiences"),
-    ("unread", "dim", "no consumer group reads it"),
-    ("CHAIN", "bold black on red", "a service that receives commands and issues more commands"),
-    ("━━▶", "bold", "a busy edge; ── a quieter one; ╌╌ an idle one"),
-    ("lag 98 WARN", "yellow", "lag of a service's groups and its status: OK, WARN, STALL, STOP, REWIND"),
-)
-COMMANDS = (
-    (":graph  :topics  :groups  :producers", "switch views (also 1-4)"),
-    (":commands  :internal", "toggle command topics only, internal topics"),
-    (":speed 4   :speed max", "replay speed (live: the refresh interval)"),
-    (":seek 01:30", "jump to a position in a replay"),
-    (":filter REGEX   /REGEX   /!REGEX", "show matching names; ! inverts"),
-    (":mermaid FILE   :dot FILE", "write the current view as a diagram (ctrl+s: an SVG screenshot)"),
-    (":help   :quit", ""),
-)
+from tui.verbs import VERBS
+from tui.view.marks import LEGEND
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,9 +27,14 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, keys: list[tuple[str, str]]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         super().__init__()
-        self._keys = keys
+        # The keys that work now: a live view has no step keys, a replay no record key.
+        self._keys = [
+            (binding.key_display or binding.key, binding.description)
+            for binding in app.BINDINGS
+            if isinstance(binding, Binding) and app.check_action(binding.action, ()) is not False
+        ]
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
@@ -66,8 +52,9 @@ class HelpScreen(ModalScreen[None]):
         commands = Table.grid(padding=(0, 2))
         commands.add_column(style="bold")
         commands.add_column()
-        for command, meaning in COMMANDS:
-            commands.add_row(Text(command), Text(meaning))
+        for verb in VERBS:
+            aliases = "  " + " ".join(f":{alias}" for alias in verb.aliases) if verb.aliases else ""
+            commands.add_row(Text(verb.usage + aliases), Text(verb.help))
         with VerticalScroll():
             yield Static(Text("flowscope: producers → topics → consumer groups", style="bold"))
             yield Static(

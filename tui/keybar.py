@@ -1,8 +1,8 @@
 """The key bar: the keys valid now, on the bottom line, as k9s and btop show them.
 
 Textual's Footer builds a widget per key and rebuilds them all whenever the bindings change (focus,
-mode); each new key restyles itself. On flowscope's screen that cost about 0.3 s before the first frame.
-This bar is one line of text, drawn again when the bindings change; a click on a key runs its action.
+mode); each new key restyles itself, which delayed flowscope's first frame noticeably. This bar is one
+line of text, drawn again when the bindings change; a click on a key runs its action.
 """
 
 from __future__ import annotations

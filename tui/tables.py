@@ -7,10 +7,9 @@ a table keeps the snapshot's rows and formats just the rows on screen; sorting o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -22,62 +21,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from flow.sanitize import clean
-from flow.vocabulary import LagStatus
-from tui.format import compact_number, rate_text, seconds_text
-
-STATUS_STYLE = {
-    LagStatus.OK: "green",
-    LagStatus.WARN: "bold yellow",
-    LagStatus.REWIND: "magenta",
-    LagStatus.STALL: "bold red",
-    LagStatus.STOP: "bold red",
-    LagStatus.UNKNOWN: "dim",
-}
-KIND_STYLE = {"command": "bold black on yellow", "event": "cyan", "unread": "dim", "internal": "dim italic"}
-KIND_ORDER = {"command": 0, "event": 1, "unread": 2, "internal": 3}
-
-Row = TypeVar("Row")
-CellText = tuple[str, str]
-"""A formatted cell: sanitised text and a Rich style name."""
-
-if TYPE_CHECKING:
-    from flow.snapshot import FlowSnapshot, GroupView, ServiceView, TopicView
-
-
-@dataclass(frozen=True, slots=True)
-class Column(Generic[Row]):
-    label: str
-    width: int | None
-    """Fixed width; None: as wide as the widest value (up to MAX_FLEX) in the table."""
-    cell: Callable[[Row], CellText]
-    sort: Callable[[Row], Any]
-    right: bool = False
-    descending: bool = False
-    """Whether this column sorts biggest first by default (rates, lag)."""
-    content: Callable[[Row], Hashable] | None = None
-    """For a column without a fixed width: what its text is made of (a name, a tuple of names). A value
-    is measured once, so a big table keeps its widths without formatting every row of every snapshot."""
-
+from tui.view.tables import CellText, Row, TableSpec
 
 MAX_FLEX = 48
 MEASURED_LIMIT = 100_000
 
 
-def _names(names: Sequence[str]) -> CellText:
-    joined = ", ".join(names)
-    return (clean(joined, 120), "") if joined else ("-", "dim")
-
-
-def _num(value: float | None) -> float:
-    return -1.0 if value is None else value
-
-
 class FlowTable(ScrollView, Generic[Row], can_focus=True):
-    """A sortable table of the snapshot's topics, groups or services."""
-
-    COLUMNS: ClassVar[tuple[Column[Any], ...]] = ()
-    KIND: ClassVar[str] = ""
+    """A sortable table of the view's topics, groups or services, as its spec describes them."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"flow-table--header", "flow-table--cursor", "flow-table--zebra"}
     DEFAULT_CSS = """
@@ -114,20 +65,20 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
             self.kind = kind
             self.name = name
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, spec: TableSpec[Row], *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.spec = spec
+        self.kind = spec.kind
+        self.columns = spec.columns
         self._rows: list[tuple[str, Row]] = []
         self._index: dict[str, int] = {}
         self._widths: list[int] = []
-        self._measured: list[dict[Hashable, int]] = [{} for _ in self.COLUMNS]
+        self._measured: list[dict[Hashable, int]] = [{} for _ in spec.columns]
         self.cursor = 0
         self.sort_column = 0
         self.sort_reverse = False
 
     # -- data -----------------------------------------------------------------------------------------
-
-    def rows_for(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> list[tuple[str, Row]]:
-        raise NotImplementedError
 
     @property
     def row_count(self) -> int:
@@ -136,16 +87,17 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
     def row_texts(self, index: int) -> list[str]:
         """The cells of a row as shown (for tests and for copying)."""
         row = self._rows[index][1]
-        return [column.cell(row)[0] for column in self.COLUMNS]
+        return [column.cell(row)[0] for column in self.columns]
 
     @property
     def cursor_key(self) -> str | None:
         return self._rows[self.cursor][0] if self._rows else None
 
-    def show(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> None:
-        """Take the snapshot's rows, keep the cursor on the same key, and redraw what is visible."""
+    def show(self, rows: Iterable[Row]) -> None:
+        """Take the view's rows, keep the cursor on the same key, and redraw what is visible."""
         previous = self.cursor_key
-        self._rows = self.rows_for(snapshot, keep)
+        key = self.spec.key
+        self._rows = [(key(row), row) for row in rows]
         self._sort()
         self._widths = self._column_widths()
         self.virtual_size = Size(sum(self._widths) + len(self._widths), len(self._rows) + 1)
@@ -153,18 +105,18 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
             self.cursor = self._index[previous]
         self.cursor = min(self.cursor, max(len(self._rows) - 1, 0))
         if self.cursor_key != previous:
-            self.post_message(self.Selected(self.KIND, self.cursor_key))
+            self.post_message(self.Selected(self.kind, self.cursor_key))
         self.refresh()
 
     def _sort(self) -> None:
-        column = self.COLUMNS[self.sort_column]
+        column = self.columns[self.sort_column]
         reverse = column.descending != self.sort_reverse
         self._rows.sort(key=lambda item: (column.sort(item[1]), item[0]), reverse=reverse)
         self._index = {key: index for index, (key, _) in enumerate(self._rows)}
 
     def _column_widths(self) -> list[int]:
         widths = []
-        for column, measured in zip(self.COLUMNS, self._measured, strict=True):
+        for column, measured in zip(self.columns, self._measured, strict=True):
             if column.width is not None:
                 widths.append(column.width)
                 continue
@@ -194,7 +146,7 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
         if index != self.cursor:
             self.cursor = index
             self.refresh()
-            self.post_message(self.Selected(self.KIND, self.cursor_key))
+            self.post_message(self.Selected(self.kind, self.cursor_key))
         self.scroll_to_region(Region(0, index + 1, 1, 1), animate=False, spacing=None, force=True)
         if index + 1 - self.scroll_offset.y < 1:  # keep the row below the fixed header
             self.scroll_to(y=index, animate=False, force=True)
@@ -215,11 +167,11 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
 
     def key_enter(self) -> None:
         if self.cursor_key is not None:
-            self.post_message(self.Activated(self.KIND, self.cursor_key))
+            self.post_message(self.Activated(self.kind, self.cursor_key))
 
     def action_next_sort(self) -> None:
-        self.sort_by((self.sort_column + 1) % len(self.COLUMNS))
-        self.notify(f"Sorted by {self.COLUMNS[self.sort_column].label}.", timeout=1.5)
+        self.sort_by((self.sort_column + 1) % len(self.columns))
+        self.notify(f"Sorted by {self.columns[self.sort_column].label}.", timeout=1.5)
 
     def action_reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
@@ -261,7 +213,7 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
         width = self.size.width
         base = self.rich_style
         if y == 0:
-            cells = [(column.label, "") for column in self.COLUMNS]
+            cells = [(column.label, "") for column in self.columns]
             strip = self._strip(cells, base + self.get_component_rich_style("flow-table--header"), header=True)
         else:
             index = scroll_y + y - 1
@@ -273,12 +225,12 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
                 style = base + self.get_component_rich_style("flow-table--cursor")
             elif index % 2:
                 style = base + self.get_component_rich_style("flow-table--zebra")
-            strip = self._strip([column.cell(row) for column in self.COLUMNS], style)
+            strip = self._strip([column.cell(row) for column in self.columns], style)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _strip(self, cells: list[CellText], style: Style, header: bool = False) -> Strip:
         segments: list[Segment] = []
-        for index, ((text, cell_style), column) in enumerate(zip(cells, self.COLUMNS, strict=True)):
+        for index, ((text, cell_style), column) in enumerate(zip(cells, self.columns, strict=True)):
             width = self._widths[index] if index < len(self._widths) else cell_len(text)
             if cell_len(text) > width:
                 text = set_cell_size(text, max(width - 1, 0)) + "…"
@@ -291,119 +243,9 @@ class FlowTable(ScrollView, Generic[Row], can_focus=True):
         return Strip(segments)
 
     def _descending(self) -> bool:
-        return self.COLUMNS[self.sort_column].descending != self.sort_reverse
-
-
-_TOPIC_NAME_STYLE = {"command": "bold yellow", "event": "", "unread": "dim", "internal": "dim"}
-
-
-def _state_style(state: str) -> str:
-    return "dim" if state in ("Empty", "Dead") else ""
-
-
-def _severity(group: GroupView) -> int:
-    return group.status.severity
-
-
-def _service_name(row: ServiceRow) -> str:
-    return row.service.name
-
-
-def _name(topic: TopicView) -> str:
-    return topic.name
-
-
-def _dim(condition: bool) -> str:
-    return "dim" if condition else ""
+        return self.columns[self.sort_column].descending != self.sort_reverse
 
 
 @lru_cache(maxsize=64)
 def _parsed(style: str) -> Style:
     return Style.parse(style)
-
-
-def _kind_label(topic: TopicView) -> CellText:
-    kind = topic.kind
-    label = {"command": " CMD·1 ", "event": f"event ×{len(topic.groups)}"}.get(kind, kind)
-    return label, KIND_STYLE[kind]
-
-
-class TopicsTable(FlowTable["TopicView"]):
-    KIND = "topic"
-    COLUMNS = (
-        Column(
-            "Topic",
-            None,
-            lambda t: (clean(t.name, 120), "bold yellow" if t.kind == "command" else ""),
-            lambda t: t.name,
-            content=_name,
-        ),
-        Column("Kind", 10, _kind_label, lambda t: (KIND_ORDER[t.kind], -len(t.groups))),
-        Column("Part.", 5, lambda t: (str(t.partitions), ""), lambda t: t.partitions, right=True, descending=True),
-        Column("msg/s", 8, lambda t: (rate_text(t.rate)[:-2], ""), lambda t: _num(t.rate), True, True),
-        Column("Messages", 9, lambda t: (compact_number(t.messages), ""), lambda t: t.messages, True, True),
-        Column(
-            "Producers",
-            None,
-            lambda t: _names(t.producer_names),
-            lambda t: t.producer_names,
-            content=lambda t: t.producer_names,
-        ),
-        Column(
-            "Consumer groups",
-            None,
-            lambda t: _names(t.groups),
-            lambda t: (len(t.groups), t.groups),
-            content=lambda t: t.groups,
-        ),
-    )
-
-    def rows_for(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> list[tuple[str, TopicView]]:
-        return [(topic.name, topic) for topic in snapshot.topics if keep(topic.name)]
-
-
-class GroupsTable(FlowTable["GroupView"]):
-    KIND = "group"
-    COLUMNS = (
-        Column("Consumer group", None, lambda g: (clean(g.id, 120), ""), lambda g: g.id, content=lambda g: g.id),
-        Column("State", 12, lambda g: (clean(g.state, 20), _state_style(g.state)), lambda g: g.state),
-        Column("Protocol", 9, lambda g: (clean(g.protocol, 12), ""), lambda g: g.protocol),
-        Column("Memb.", 5, lambda g: (str(len(g.members)), ""), lambda g: len(g.members), True, True),
-        Column("Lag", 8, lambda g: (compact_number(g.lag), ""), lambda g: g.lag, True, True),
-        Column("Lag age", 8, lambda g: (seconds_text(g.lag_seconds), ""), lambda g: _num(g.lag_seconds), True, True),
-        Column("Status", 7, lambda g: (g.status.value, STATUS_STYLE[g.status]), _severity, descending=True),
-        Column("msg/s", 8, lambda g: (rate_text(g.rate)[:-2], ""), lambda g: _num(g.rate), True, True),
-        Column("Topics", None, lambda g: _names(g.topics), lambda g: g.topics, content=lambda g: g.topics),
-    )  # fmt: skip
-
-    def rows_for(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> list[tuple[str, GroupView]]:
-        return [(group.id, group) for group in snapshot.groups if keep(group.id)]
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceRow:
-    service: ServiceView
-    rate: float | None
-
-
-class ServicesTable(FlowTable[ServiceRow]):
-    KIND = "service"
-    COLUMNS = (
-        Column("Service", None, lambda r: (clean(r.service.name, 99), _dim(r.service.unknown)), _service_name,
-               content=lambda r: r.service.name),
-        Column("Role", 9, lambda r: (r.service.role, ""), lambda r: r.service.role),
-        Column("Writes", None, lambda r: _names(r.service.produces), lambda r: r.service.produces,
-               content=lambda r: r.service.produces),
-        Column("msg/s out", 9, lambda r: (rate_text(r.rate)[:-2], ""), lambda r: _num(r.rate), True, True),
-        Column("Reads", None, lambda r: _names(r.service.consumes), lambda r: r.service.consumes,
-               content=lambda r: r.service.consumes),
-        Column("Groups", None, lambda r: _names(r.service.groups), lambda r: r.service.groups,
-               content=lambda r: r.service.groups),
-    )  # fmt: skip
-
-    def rows_for(self, snapshot: FlowSnapshot, keep: Callable[[str], bool]) -> list[tuple[str, ServiceRow]]:
-        out: dict[str, float] = {}
-        for edge in snapshot.edges:
-            if edge.kind == "produce" and edge.rate:
-                out[edge.source] = out.get(edge.source, 0.0) + edge.rate
-        return [(s.name, ServiceRow(s, out.get(s.name))) for s in snapshot.services if keep(s.name)]

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from adapters.files.recording import RecordingWriter
+from adapters.settings import DEFAULT_PREVIEW_BYTES, PAYLOAD_POLICIES, PayloadPolicy
 from flow.config import PRODUCER_HEADERS, TYPE_HEADERS
 from flow.observations import Blob, Observation, Payload, RecordObs, StatusObs, encode_observation, payload_from_bytes
 
@@ -40,13 +41,10 @@ if TYPE_CHECKING:
     from adapters.session import Session
     from flow.snapshot import StatusView
 
-PayloadPolicy = Literal["none", "preview", "full"]
-PAYLOAD_POLICIES: tuple[PayloadPolicy, ...] = ("none", "preview", "full")
-DEFAULT_PREVIEW_BYTES = 1024
 DEFAULT_FLUSH_INTERVAL = 1.0
 GZIP_LEVEL = 1
-"""A recording is written while the live view runs: level 1 compresses a large cluster's stream about
-5.5x for a quarter of the CPU of level 6 (which compresses it 7.5x), and a tenth of level 9's."""
+"""A recording is written while the live view runs: the fastest level compresses observation lines most
+of the way for a fraction of the CPU of the higher levels (bench/README.md has the figures)."""
 
 KEPT_HEADERS: frozenset[str] = frozenset(
     (*PRODUCER_HEADERS, *TYPE_HEADERS, "content-type", "ce_datacontenttype", "ce-datacontenttype")
@@ -194,7 +192,7 @@ class Recorder:
         try:
             if isinstance(obs, RecordObs) and self.payloads != "full":
                 obs = self._apply_policy(obs)
-            line = encode_line(obs)
+            line = encode_observation(obs) + b"\n"
             if self._secrets:
                 line = self._mask(line)
             with self._lock:
@@ -362,25 +360,6 @@ class Recorder:
             f"(payloads: {self.payloads})"
         )
         return text if self.error is None else f"{text}; {self.error}"
-
-
-def encode_line(obs: Observation) -> bytes:
-    """One observation as its recording line, newline included; the bytes of ``encode_observation``.
-
-    pydantic's own JSON serialiser is about three times faster than dumping to a dict and then to JSON;
-    it leaves out ``kind`` (a default), which goes back right after ``t``, where encode_observation puts it.
-    Anything it refuses (a lone surrogate) takes the slower path, which replaces it.
-    """
-    try:
-        # Every pydantic dataclass has its serializer at run time; the type stubs do not say so.
-        body: bytes = obs.__pydantic_serializer__.to_json(obs, exclude_defaults=True)  # type: ignore[union-attr]
-    except Exception:
-        return encode_observation(obs) + b"\n"
-    kind = b',"kind":"' + obs.kind.encode("ascii") + b'"'
-    comma = body.find(b",", 5)  # after {"t":N, an integer: the first comma ends it
-    if comma < 0:
-        return body[:-1] + kind + b"}\n"
-    return body[:comma] + kind + body[comma:] + b"\n"
 
 
 def cut_payload(payload: Payload | None, limit: int) -> Payload | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from adapters.files.open import open_file
 from adapters.files.recording import BadLines
-from adapters.source import SPEEDS, PlaybackState, Sink, SourceInfo
+from adapters.source import SPEEDS, Controls, PlaybackState, Sink, SourceInfo
 from flow.observations import Observation
 
 _YIELD_EVERY = 2000
@@ -35,7 +35,10 @@ async def wait_for_event(event: asyncio.Event, timeout: float) -> bool:
 
 
 class Replay:
-    """A replay of any re-openable observation stream (a recording file or a synthetic scenario)."""
+    """A replay of any re-openable observation stream (a recording file or a synthetic scenario).
+
+    Its controls (:class:`adapters.source.PlaybackControls`) run on the session's loop (Session.call).
+    """
 
     def __init__(
         self,
@@ -69,6 +72,10 @@ class Replay:
         self._stream: Iterable[Observation] | None = None
 
     # -- controls: call them on the session's loop (Session.call) -------------------------------------
+
+    @property
+    def controls(self) -> Controls:
+        return Controls(playback=self)
 
     def toggle_pause(self) -> None:
         self.set_paused(not self._paused)

@@ -4,9 +4,10 @@ Import what you need from the modules; this package imports nothing itself, so t
 connection settings does not load the Kafka client. Public API (what the CLI, the TUI and other
 commands use):
 
-- :class:`ConnectionSettings`, :func:`resolve_connection`, :class:`ResolvedConnection`, :class:`ConfigError`
-  (``config``): typed connection settings with precedence CLI > environment > profile > defaults.
-- :class:`LiveSource` (``source``): the Source; ``set_interval``, ``shorter_interval``, ``longer_interval``.
+- :class:`ConnectionSettings`, :func:`resolve_connection`, :class:`ResolvedConnection` (``config``): typed
+  connection settings with precedence CLI > environment > profile > defaults.
+- :class:`ConfigError` (``properties``): connection settings that cannot work, whatever level they came from.
+- :class:`LiveSource` (``source``): the Source, with its live controls (refresh interval, recording).
 - :func:`check_connection`, :func:`observe` (``headless``): fail fast before the UI; observe into a snapshot.
 - :class:`ConnectionFailed` (``wire``): a connection problem, ``str()`` is a sentence without secrets.
 """

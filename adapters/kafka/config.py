@@ -1,4 +1,4 @@
-"""Connection settings: the Java client properties ops already keep, named profiles, environment, overrides.
+"""Connection settings: the Java client properties ops already keep, from profiles, environment and overrides.
 
 Precedence, highest first: the command line (``--bootstrap``, ``-X key=value``, ``--command-config FILE``),
 then the environment (``FLOWSCOPE_BOOTSTRAP``, ``FLOWSCOPE_COMMAND_CONFIG``, ``FLOWSCOPE_SASL_USERNAME``, ...),
@@ -17,21 +17,13 @@ import os
 import re
 import ssl
 import tempfile
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from adapters.settings import config_path
-
-Payloads = Literal["none", "preview", "full"]
-PAYLOAD_CHOICES: tuple[Payloads, ...] = ("none", "preview", "full")
-DEFAULT_INTERVAL = 2.0
-MIN_INTERVAL = 0.5
-MAX_INTERVAL = 300.0
-INTERVALS: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-"""The refresh intervals that + and - walk in the live view, in seconds."""
+from adapters.kafka.properties import ConfigError, parse_jaas, read_properties_file
+from adapters.settings import ENV_PROFILE, Profile, config_path, load_profile
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SECURITY_PROTOCOLS: tuple[SecurityProtocol, ...] = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -42,7 +34,6 @@ DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 
 ENV_BOOTSTRAP = "FLOWSCOPE_BOOTSTRAP"
 ENV_COMMAND_CONFIG = "FLOWSCOPE_COMMAND_CONFIG"
-ENV_PROFILE = "FLOWSCOPE_PROFILE"
 ENV_PROPERTIES: dict[str, str] = {
     ENV_BOOTSTRAP: "bootstrap.servers",
     "FLOWSCOPE_SECURITY_PROTOCOL": "security.protocol",
@@ -113,10 +104,6 @@ KEYSTORE_ADVICE = (
 )
 
 
-class ConfigError(ValueError):
-    """Connection settings that cannot work; the message names the setting and where it came from."""
-
-
 class Secret:
     """A password or private key: revealed only to the code that needs it, masked everywhere else."""
 
@@ -142,120 +129,6 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Secret is not serialised")
-
-
-# -- Java .properties ----------------------------------------------------------------------------------------
-
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Parse the Java ``.properties`` format: ``#``/``!`` comments, ``=``, ``:`` or space separators,
-    backslash line continuations and escapes (including ``\\uXXXX``)."""
-    result: dict[str, str] = {}
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index].lstrip()
-        index += 1
-        if not line or line[0] in "#!":
-            continue
-        # A line ending in an odd number of backslashes continues on the next one.
-        while _continues(line) and index < len(lines):
-            line = line[:-1] + lines[index].lstrip()
-            index += 1
-        if _continues(line):
-            line = line[:-1]
-        key, value = _split_property(line)
-        result[_unescape(key)] = _unescape(value)
-    return result
-
-
-def _continues(line: str) -> bool:
-    trailing = len(line) - len(line.rstrip("\\"))
-    return trailing % 2 == 1
-
-
-def _split_property(line: str) -> tuple[str, str]:
-    position = 0
-    while position < len(line):
-        char = line[position]
-        if char == "\\":
-            position += 2
-            continue
-        if char in "=: \t\f":
-            break
-        position += 1
-    key = line[:position]
-    rest = line[position:].lstrip(" \t\f")
-    if rest[:1] in ("=", ":"):  # one separator, possibly with blanks around it
-        rest = rest[1:].lstrip(" \t\f")
-    return key, rest
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char != "\\" or index + 1 >= len(text):
-            out.append(char)
-            index += 1
-            continue
-        following = text[index + 1]
-        if following == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[index + 2 : index + 6]):
-            out.append(chr(int(text[index + 2 : index + 6], 16)))
-            index += 6
-            continue
-        out.append(_ESCAPES.get(following, following))
-        index += 2
-    return "".join(out)
-
-
-def read_properties_file(path: str | Path, origin: str) -> dict[str, str]:
-    """A client properties file as a dict; the error names the file, never its contents."""
-    file = Path(path).expanduser()
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"command config {file} ({origin}) does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-        raise ConfigError(f"command config {file} ({origin}) cannot be read: {reason}") from None
-    return parse_properties(text)
-
-
-# -- JAAS ------------------------------------------------------------------------------------------------------
-
-_JAAS_HEAD = re.compile(r"\s*([A-Za-z_$][\w.$]*)\s+(required|requisite|sufficient|optional)\b", re.IGNORECASE)
-_JAAS_OPTION = re.compile(r'\s*([\w.$-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))')
-
-
-def parse_jaas(value: str) -> tuple[str, dict[str, str]]:
-    """``Module required key="value" ...;`` -> (module class, options). Raises ConfigError without the value."""
-    head = _JAAS_HEAD.match(value)
-    if head is None:
-        raise ConfigError(
-            'sasl.jaas.config does not parse: expected `LoginModuleClass required username="..." password="...";`'
-        )
-    options: dict[str, str] = {}
-    position = head.end()
-    while True:
-        option = _JAAS_OPTION.match(value, position)
-        if option is None:
-            break
-        quoted, bare = option.group(2), option.group(3)
-        text = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else bare
-        options[option.group(1)] = text
-        position = option.end()
-    if value[position:].strip() not in (";", ""):
-        raise ConfigError(
-            "sasl.jaas.config does not parse after the login module: options must read "
-            'key="value" and the entry must end with `;`'
-        )
-    return head.group(1), options
 
 
 # -- typed settings ----------------------------------------------------------------------------------------
@@ -503,75 +376,7 @@ def _keystore(props: Mapping[str, str]) -> tuple[str | None, str | None, str | N
     )
 
 
-# -- profiles and precedence ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Profile:
-    """One ``[profiles.NAME]`` table of the config file."""
-
-    name: str
-    path: Path
-    bootstrap: str | None = None
-    command_config: Path | None = None
-    properties: Mapping[str, str] = field(default_factory=dict)
-    interval: float | None = None
-    payloads: str | None = None
-
-
-def load_profile(path: Path, name: str) -> Profile:
-    """Read ``[profiles.NAME]`` from a TOML config file; ConfigError says what is missing or wrong."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"profile {name!r} was asked for but the config file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError):
-        raise ConfigError(f"the config file {path} cannot be read") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"the config file {path} is not valid TOML ({error})") from None
-    profiles = data.get("profiles", {})
-    table = profiles.get(name) if isinstance(profiles, dict) else None
-    if not isinstance(table, dict):
-        known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) and profiles else "none"
-        raise ConfigError(f"no profile {name!r} in {path} (profiles: {known})")
-    where = f"profile {name!r} in {path}"
-    unknown = sorted(set(table) - {"bootstrap", "command_config", "properties", "interval", "payloads"})
-    if unknown:
-        raise ConfigError(
-            f"{where} has unknown keys: {', '.join(unknown)} (known: bootstrap, command_config, "
-            "properties, interval, payloads)"
-        )
-    bootstrap = table.get("bootstrap")
-    if isinstance(bootstrap, list):
-        bootstrap = ",".join(str(item) for item in bootstrap)
-    if bootstrap is not None and not isinstance(bootstrap, str):
-        raise ConfigError(f"{where}: bootstrap must be a string like 'host1:9092,host2:9092'")
-    command_config = table.get("command_config")
-    if command_config is not None and not isinstance(command_config, str):
-        raise ConfigError(f"{where}: command_config must be a file path")
-    properties = table.get("properties", {})
-    if not isinstance(properties, dict):
-        raise ConfigError(f"{where}: properties must be a table of client properties")
-    interval = table.get("interval")
-    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int | float)):
-        raise ConfigError(f"{where}: interval must be a number of seconds")
-    payloads = table.get("payloads")
-    if payloads is not None and payloads not in ("none", "preview", "full"):
-        raise ConfigError(f"{where}: payloads must be none, preview or full")
-    config_path = None
-    if command_config:
-        config_path = Path(command_config).expanduser()
-        if not config_path.is_absolute():
-            config_path = path.parent / config_path  # relative to the config file, not the cwd
-    return Profile(
-        name=name,
-        path=path,
-        bootstrap=bootstrap,
-        command_config=config_path,
-        properties={str(key): str(value) for key, value in properties.items()},
-        interval=float(interval) if interval is not None else None,
-        payloads=payloads,
-    )
+# -- precedence ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from adapters.kafka.config import ConnectionSettings, Payloads
+from adapters.kafka.config import ConnectionSettings
 from adapters.kafka.source import LiveSource
 from adapters.kafka.wire import ConnectionFailed, Wire
+from adapters.settings import PayloadPolicy
 from flow.config import ModelConfig
 from flow.model import FlowModel
 from flow.observations import Observation
@@ -71,7 +72,7 @@ async def observe_async(
     *,
     duration: float = 5.0,
     interval: float = 1.0,
-    payloads: Payloads = "none",
+    payloads: PayloadPolicy = "none",
     config: ModelConfig | None = None,
 ) -> tuple[FlowSnapshot, LiveSource]:
     """Check the connection, then run the live source for ``duration`` seconds into a fresh model."""
@@ -96,7 +97,7 @@ def observe(
     *,
     duration: float = 5.0,
     interval: float = 1.0,
-    payloads: Payloads = "none",
+    payloads: PayloadPolicy = "none",
     config: ModelConfig | None = None,
 ) -> FlowSnapshot:
     """The snapshot after observing a live cluster for ``duration`` seconds; ConnectionFailed at start."""

@@ -37,27 +37,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.kafka.protocol import (
-    DECODE_ERRORS,
+from adapters.kafka.codec import DECODE_ERRORS, Reader, UnsupportedVersion
+from adapters.kafka.group_requests import (
     ClassicGroup,
     ConsumerGroup,
     ConsumerGroupDescribeRequest,
     DescribeGroupsRequest,
-    DescribeProducersRequest,
-    FetchRequest,
     GroupOffsets,
     ListedGroup,
     ListGroupsRequest,
     ListGroupsResponse,
+    OffsetFetchRequest,
+)
+from adapters.kafka.requests import (
+    DescribeProducersRequest,
+    FetchRequest,
     ListOffsetsRequest,
     ListTransactionsRequest,
     MetadataResponse,
-    OffsetFetchRequest,
     OffsetResult,
     PartitionProducers,
-    Reader,
     TransactionsResponse,
-    UnsupportedVersion,
 )
 from adapters.kafka.sampler import Planned, Sampler
 from adapters.kafka.wire import ConnectionFailed, NodeFailed, Wire

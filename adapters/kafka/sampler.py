@@ -21,14 +21,14 @@ from typing import Any
 
 from aiokafka.record.memory_records import MemoryRecords
 
-from adapters.kafka.config import Payloads
-from adapters.kafka.protocol import FetchedPartition
+from adapters.kafka.requests import FetchedPartition
+from adapters.settings import PayloadPolicy
 from flow.observations import Payload, RecordObs, payload_from_bytes
 
 
 @dataclass(frozen=True, slots=True)
 class SamplerOptions:
-    payloads: Payloads = "preview"
+    payloads: PayloadPolicy = "preview"
     """none: no values at all; preview: values cut to ``preview_bytes``; full: whole values."""
     per_topic_per_second: float = 2.0
     """At most this many records per topic per second, on average (a short burst of ``burst_seconds``)."""

@@ -1,6 +1,6 @@
 """The live source: refreshes a real cluster on an interval and feeds the observations to the sink.
 
-Strictly read-only (see :mod:`adapters.kafka.protocol`). Connection trouble never ends the run: each failed
+Strictly read-only (see :mod:`adapters.kafka.wire`). Connection trouble never ends the run: each failed
 attempt becomes a ``status`` observation (reconnecting, attempt n) and the next attempt follows a capped
 exponential backoff, so the last known flow stays in the model (marked stale by the status) and the gap is
 visible in recordings. After ``lost_after`` seconds without an answer, or at once when the broker rejects
@@ -13,16 +13,21 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from adapters.kafka.config import DEFAULT_INTERVAL, INTERVALS, MAX_INTERVAL, MIN_INTERVAL, ConnectionSettings, Payloads
-from adapters.kafka.protocol import ProtocolError
+from adapters.kafka.codec import ProtocolError
+from adapters.kafka.config import ConnectionSettings
 from adapters.kafka.refresh import Refresher, RefreshReport
 from adapters.kafka.sampler import Sampler, SamplerOptions
 from adapters.kafka.wire import ConnectionFailed, RequestHook, Wire
-from adapters.source import PlaybackState, Sink, SourceInfo
+from adapters.settings import DEFAULT_INTERVAL, INTERVALS, MAX_INTERVAL, MIN_INTERVAL, PayloadPolicy
+from adapters.source import Controls, Sink, SourceInfo
 from flow.observations import Observation, SourceState, StatusObs
 
-"""The ladder the TUI's +/- keys walk (+ refreshes more often)."""
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from adapters.files.recorder import Recorder
 
 
 def backoff(attempt: int, cap: float) -> float:
@@ -31,14 +36,15 @@ def backoff(attempt: int, cap: float) -> float:
 
 
 class LiveSource:
-    """A :class:`adapters.source.Source` over a live cluster; controls run on the session loop."""
+    """A :class:`adapters.source.Source` over a live cluster; its controls
+    (:class:`adapters.source.LiveControls`) run on the session's loop (Session.call)."""
 
     def __init__(
         self,
         settings: ConnectionSettings,
         *,
         interval: float = DEFAULT_INTERVAL,
-        payloads: Payloads = "preview",
+        payloads: PayloadPolicy = "preview",
         sampler: SamplerOptions | None = None,
         sample: bool = True,
         backoff_cap: float = 4.0,
@@ -69,11 +75,16 @@ class LiveSource:
     # -- controls (call on the session loop: Session.call) ------------------------------------------------
 
     @property
+    def controls(self) -> Controls:
+        return Controls(live=self)
+
+    @property
     def interval(self) -> float:
         return self._interval
 
     def set_interval(self, seconds: float) -> None:
-        """Change the refresh interval while running; the next refresh is re-planned at once."""
+        """Change the refresh interval while running (clamped to MIN_INTERVAL..MAX_INTERVAL); the next
+        refresh is re-planned at once."""
         self._interval = _clamp(seconds)
         if self._wake is not None:
             self._wake.set()
@@ -84,8 +95,10 @@ class LiveSource:
     def longer_interval(self) -> None:
         self.set_interval(next((s for s in INTERVALS if s > self._interval), INTERVALS[-1]))
 
-    def playback(self) -> PlaybackState | None:
-        return None
+    def recorder(self, path: Path) -> Recorder:
+        from adapters.files.recorder import live_recorder
+
+        return live_recorder(path, self.settings, payloads="none", interval=self._interval)
 
     # -- running --------------------------------------------------------------------------------------------
 

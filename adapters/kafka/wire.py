@@ -3,8 +3,9 @@
 aiokafka's ``AIOKafkaClient`` is not used: it sends Metadata requests of its own in the background (with
 auto topic creation allowed) and its consumer asks for metadata of the topics it reads, which would
 re-create a topic deleted while flowscope watches. Here every request goes through :meth:`Wire.send`, which
-only accepts the read-only request classes of :mod:`adapters.kafka.protocol`, counts requests per broker
-and reports each API key to an optional hook (the read-only audit and the benchmark use it).
+only accepts read-only requests (:data:`adapters.kafka.codec.READ_ONLY_API_KEYS`: the classes of
+requests.py and group_requests.py), counts requests per broker and reports each API key to an optional
+hook (the read-only audit and the benchmark use it).
 
 Every failure becomes a :class:`ConnectionFailed` with a sentence for people, already stripped of secrets.
 """
@@ -29,16 +30,9 @@ from aiokafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
+from adapters.kafka.codec import KafkaRequest, ProtocolError, UnsupportedVersion, unwrap
 from adapters.kafka.config import ConnectionSettings, split_address
-from adapters.kafka.protocol import (
-    BrokerMeta,
-    KafkaRequest,
-    MetadataRequest,
-    MetadataResponse,
-    ProtocolError,
-    UnsupportedVersion,
-    unwrap,
-)
+from adapters.kafka.requests import BrokerMeta, MetadataRequest, MetadataResponse
 
 R = TypeVar("R")
 

@@ -13,18 +13,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from adapters.kafka.config import (
-    DEFAULT_INTERVAL,
-    ENV_BOOTSTRAP,
-    ENV_COMMAND_CONFIG,
-    ENV_PROFILE,
-    MAX_INTERVAL,
-    MIN_INTERVAL,
-    ConfigError,
-    ResolvedConnection,
-    resolve_connection,
-)
-from adapters.settings import ENV_CONFIG
+from adapters.kafka.config import ENV_BOOTSTRAP, ENV_COMMAND_CONFIG, ResolvedConnection, resolve_connection
+from adapters.settings import DEFAULT_INTERVAL, ENV_CONFIG, ENV_PROFILE, MAX_INTERVAL, MIN_INTERVAL, SettingsError
 from tui.commands import EXIT_ERROR, UsageError
 
 if TYPE_CHECKING:  # the Kafka client loads only when a command talks to a cluster
@@ -96,7 +86,7 @@ def connection_from_args(args: argparse.Namespace, environ: Mapping[str, str] | 
             config_file=args.config,
             environ=environ,
         )
-    except ConfigError as error:
+    except SettingsError as error:
         raise UsageError(str(error)) from None
     if resolved.settings.ignored:
         print(
@@ -106,7 +96,7 @@ def connection_from_args(args: argparse.Namespace, environ: Mapping[str, str] | 
     return resolved
 
 
-def connection_error(error: ConnectionFailed | ConfigError) -> int:
+def connection_error(error: ConnectionFailed | SettingsError) -> int:
     """Print a connection problem as one sentence and return the exit code for it."""
     print(f"flowscope: {error}", file=sys.stderr)
     return EXIT_ERROR

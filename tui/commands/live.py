@@ -10,7 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
+from adapters.kafka.properties import ConfigError
+from adapters.settings import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_POLICIES
 from tui.commands import model_config
 from tui.commands.connection import (
     add_connection_arguments,
@@ -43,7 +44,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--payloads",
-        choices=PAYLOAD_CHOICES,
+        choices=PAYLOAD_POLICIES,
         help="record values in the sampled records: none, preview (the first KiB; default) or full",
     )
     add_live_recording_arguments(parser)

@@ -18,7 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from adapters.kafka.config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_CHOICES, ConfigError
+from adapters.kafka.properties import ConfigError
+from adapters.settings import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_POLICIES
 from tui.commands import EXIT_ERROR, EXIT_OK, UsageError
 from tui.commands.connection import (
     add_connection_arguments,
@@ -55,7 +56,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--duration", metavar="D", help="stop after D (30, 30s, 5m, 1h30m); default: until Ctrl+C")
     parser.add_argument(
         "--payloads",
-        choices=PAYLOAD_CHOICES,
+        choices=PAYLOAD_POLICIES,
         default="none",
         help="what sampled records keep: none (default: no values, no keys; headers only where they name "
         "producers and record types), preview (values cut to --preview-bytes) or full. A recording is "
@@ -191,7 +192,7 @@ def add_live_recording_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--record-payloads",
-        choices=PAYLOAD_CHOICES,
+        choices=PAYLOAD_POLICIES,
         help="what the recording keeps of sampled records: none (default: no values, no keys), preview or "
         "full; never more than the view samples (--payloads is raised to it when not given)",
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.source import parse_speed
 from tui.commands import UsageError, model_config
-from tui.format import parse_position
+from tui.view.format import parse_position
 
 
 def register(subparsers: Any) -> None:

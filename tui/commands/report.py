@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from adapters.kafka.config import ConfigError
+from adapters.kafka.properties import ConfigError
 from flow.export import EXPORT_FORMATS, renderer
 from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, evaluate, gate_text
 from flow.report import report_json, report_text
@@ -77,14 +77,14 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline and not args.fail_on:
         raise UsageError("--baseline needs --fail-on (for example: --fail-on command --baseline report.json)")
     baseline = _read_baseline(args.baseline) if args.baseline else None
-    from adapters.headless import collector_paused, freeze_startup_objects
+    from adapters.runtime import collector_paused, freeze_long_lived
 
-    freeze_startup_objects()  # the fold allocates much; what imports made needs no more collecting
+    freeze_long_lived()  # what the imports made lives as long as the command
     if args.source is None:
         return _report(args, baseline)
     # A file report folds, writes and exits. Once the fold is done, the next collection would walk the
-    # snapshot just made (0.1 s after a 10-minute fold of `large`) and free nothing: a fold makes no
-    # cyclic garbage. A live report keeps the collector: it runs a network client for a while.
+    # snapshot just made and free nothing: a fold makes no cyclic garbage. A live report keeps the
+    # collector: it runs a network client for a while.
     with collector_paused():
         return _report(args, baseline)
 

@@ -16,7 +16,8 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from adapters.kafka.config import ConfigError, ConnectionSettings
+from adapters.kafka.config import ConnectionSettings
+from adapters.kafka.properties import ConfigError
 from adapters.scenarios.specs import SCENARIOS, ScenarioSpec, scenario
 from tui.commands import EXIT_OK, UsageError
 from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection

@@ -1,0 +1,124 @@
+"""What the views show of a snapshot under a filter: the graph's topology and looks, and each table's rows.
+
+:func:`build_view` runs once per frame on the session's thread (and again on the UI thread only when
+the filter changes); the widgets draw the :class:`View` it returns and decide nothing themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tui.view.layout import EdgeId, Topology
+from tui.view.looks import Looks, describe
+from tui.view.tables import ServiceRow
+
+if TYPE_CHECKING:
+    from flow.snapshot import FlowSnapshot, GroupView, TopicView
+
+
+@dataclass(frozen=True, slots=True)
+class ViewFilter:
+    """What the views show: a regex on names (``!`` inverts it), command topics only, internal topics."""
+
+    text: str = ""
+    commands_only: bool = False
+    show_internal: bool = False
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        body = self.text[1:] if self.text.startswith("!") else self.text
+        if not body:
+            return None
+        try:
+            return re.compile(body, re.IGNORECASE)
+        except re.error:
+            return re.compile(re.escape(body), re.IGNORECASE)
+
+    def matches(self, *names: str) -> bool:
+        pattern = self.pattern
+        if pattern is None:
+            return True
+        found = any(pattern.search(name) for name in names)
+        return not found if self.text.startswith("!") else found
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Everything the widgets draw for one snapshot under one filter."""
+
+    snapshot: FlowSnapshot
+    filter: ViewFilter
+    topology: Topology
+    """The graph's boxes and edges: what its layout depends on, and nothing else."""
+    looks: Looks
+    """How each box and edge of the graph looks now."""
+    topics: tuple[TopicView, ...]
+    groups: tuple[GroupView, ...]
+    services: tuple[ServiceRow, ...]
+    """The rows of the three tables, in the snapshot's order (each table sorts its own)."""
+
+    def rows(self, table: str) -> tuple[TopicView, ...] | tuple[GroupView, ...] | tuple[ServiceRow, ...]:
+        """The rows of the table named ``table`` (topics, groups or services)."""
+        if table == "topics":
+            return self.topics
+        return self.groups if table == "groups" else self.services
+
+    def restricted(self) -> FlowSnapshot:
+        """The snapshot cut to what this view shows (what an export of the view writes)."""
+        return self.snapshot.restricted(
+            {topic.name for topic in self.topics},
+            {group.id for group in self.groups},
+            {row.service.name for row in self.services},
+        )
+
+
+def build_view(snapshot: FlowSnapshot, view_filter: ViewFilter) -> View:
+    """Apply a filter to a snapshot: topics first, then the services and groups around them."""
+    service_of = {group.id: group.service for group in snapshot.groups}
+    neighbours: dict[str, set[str]] = {topic.name: set() for topic in snapshot.topics}
+    written: dict[str, float] = {}
+    for edge in snapshot.edges:
+        if edge.kind == "produce":
+            neighbours.setdefault(edge.target, set()).add(edge.source)
+            if edge.rate is not None:
+                written[edge.source] = written.get(edge.source, 0.0) + edge.rate
+        else:
+            neighbours.setdefault(edge.source, set()).add(service_of.get(edge.target, edge.target))
+    topics = tuple(
+        topic
+        for topic in snapshot.topics
+        if (view_filter.show_internal or topic.kind != "internal")
+        and (not view_filter.commands_only or topic.kind == "command")
+        and view_filter.matches(topic.name, *neighbours.get(topic.name, ()))
+    )
+    shown = {topic.name for topic in topics}
+    edges: set[EdgeId] = set()
+    services: set[str] = set()
+    for edge in snapshot.edges:
+        if edge.kind == "produce" and edge.target in shown:
+            edges.add((("service", edge.source), ("topic", edge.target)))
+            services.add(edge.source)
+        elif edge.kind == "consume" and edge.source in shown:
+            service = service_of.get(edge.target, edge.target)
+            edges.add((("topic", edge.source), ("service", service)))
+            services.add(service)
+    if view_filter.pattern is not None and not view_filter.commands_only:
+        services |= {s.name for s in snapshot.services if view_filter.matches(s.name)}
+    groups = tuple(
+        group
+        for group in snapshot.groups
+        if (group.service in services or view_filter.matches(group.id))
+        and (not view_filter.commands_only or any(t in shown for t in group.topics))
+    )
+    return View(
+        snapshot=snapshot,
+        filter=view_filter,
+        topology=Topology.build(services, shown, edges),
+        looks=describe(snapshot, written),
+        topics=topics,
+        groups=groups,
+        # A table says "-" for a service that wrote nothing; its box says "writes 0.0/s".
+        services=tuple(ServiceRow(s, written.get(s.name) or None) for s in snapshot.services if s.name in services),
+    )
