@@ -27,8 +27,8 @@ def interactive() -> Iterator[None]:
 
 
 def freeze_long_lived() -> None:
-    """Keep what exists now (modules, classes, validators) out of every later collection: it lives as
-    long as the process, and re-scanning it is most of what a collection costs while folding."""
+    """Keep what exists now (modules, classes, widgets) out of every later collection: it lives as long as
+    the app, and re-scanning it made the collections that still happen stall the UI loop much longer."""
     gc.collect()
     gc.freeze()
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from adapters.headless import fold_file
-from adapters.runtime import collector_paused, freeze_long_lived
+from adapters.runtime import collector_paused
 from adapters.scenarios.specs import large
 from adapters.scenarios.synthetic import SyntheticOptions, write_recording
 from flow.model import FlowModel
@@ -59,7 +59,6 @@ def timed(side: str, path: Path) -> tuple[float, int]:
 
 
 def time_side(side: str, path: Path) -> int:
-    freeze_long_lived()  # as the flowscope command does before it reads anything
     function = plain_json if side == "json" else flowscope_fold
     started = time.perf_counter()
     lines = function(path)
@@ -87,7 +86,6 @@ def memory_probe(hours: float, interval_s: int) -> int:
     """Fold `hours` of `large` and print peak RSS after the first hour and at the end (a fresh process)."""
     from adapters.scenarios.synthetic import synthetic
 
-    freeze_long_lived()
     model = FlowModel()
     options = SyntheticOptions(interval_ms=interval_s * 1000, duration_s=hours * 3600, records_per_tick=50)
     hour_mark = options.start_ms + 3600 * 1000

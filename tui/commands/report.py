@@ -77,9 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline and not args.fail_on:
         raise UsageError("--baseline needs --fail-on (for example: --fail-on command --baseline report.json)")
     baseline = _read_baseline(args.baseline) if args.baseline else None
-    from adapters.runtime import collector_paused, freeze_long_lived
+    from adapters.runtime import collector_paused
 
-    freeze_long_lived()  # what the imports made lives as long as the command
     if args.source is None:
         return _report(args, baseline)
     # A file report folds, writes and exits. Once the fold is done, the next collection would walk the
