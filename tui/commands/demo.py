@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from adapters.source import parse_speed
-from tui.commands import UsageError, model_config
+from tui.commands import add_speed_argument, model_config, parsed
 
 SCENARIO_NAMES = ("shop-commands", "shop-events", "large")
 """The scenarios of adapters/scenarios.py; named here so that listing them loads nothing (a test checks)."""
@@ -24,16 +24,13 @@ def register(subparsers: Any) -> None:
         "2,000-topic cluster.",
     )
     parser.add_argument("--scenario", choices=SCENARIO_NAMES, default="shop-commands")
-    parser.add_argument("--speed", default="1", help="0.25 to 64, or max (1)")
+    add_speed_argument(parser)
     parser.add_argument("--no-loop", action="store_true", help="stop at the end instead of starting over")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        speed = parse_speed(args.speed)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    speed = parsed(parse_speed, args.speed)
     from tui.app import run_app
 
     def make_source() -> Source:

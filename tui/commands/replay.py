@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from adapters.source import parse_speed
-from tui.commands import UsageError, model_config
+from tui.commands import UsageError, add_speed_argument, model_config, parsed
 from tui.view.format import parse_position
 
 
@@ -17,7 +17,7 @@ def register(subparsers: Any) -> None:
         description="Replay a recording: space pauses, + and - change speed, [ and ] step, g and G jump.",
     )
     parser.add_argument("file", metavar="FILE", help="a flowscope recording, or a kcat -C -J dump")
-    parser.add_argument("--speed", default="1", help="0.25 to 64, or max (1)")
+    add_speed_argument(parser)
     parser.add_argument("--loop", action="store_true", help="start over at the end")
     parser.add_argument("--start", metavar="MM:SS", help="start at this position in the recording")
     parser.add_argument("--strict", action="store_true", help="stop at the first bad line")
@@ -25,11 +25,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        speed = parse_speed(args.speed)
-        offset = parse_position(args.start) if args.start else None
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    speed = parsed(parse_speed, args.speed)
+    offset = parsed(parse_position, args.start) if args.start else None
     from adapters.files.recording import RecordingError
     from adapters.files.replay import replay_file
 
