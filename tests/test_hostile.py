@@ -45,21 +45,16 @@ async def visit_everything(pilot, app):
         await pilot.press(view)
         await pilot.pause()
         yield f"view {view}"
-    for topic in snapshot.topics:
-        app.select("topic", topic.name)
-        app.action_details(open_only=True)
-        await pilot.pause()
-        yield f"topic {topic.name!r}"
-    for group in snapshot.groups:
-        app.select("group", group.id)
-        app.action_details(open_only=True)
-        await pilot.pause()
-        yield f"group {group.id[:40]!r}"
-    for service in snapshot.services:
-        app.select("service", service.name)
-        app.action_details(open_only=True)
-        await pilot.pause()
-        yield f"service {service.name!r}"
+    for kind, names in (
+        ("topic", [topic.name for topic in snapshot.topics]),
+        ("group", [group.id for group in snapshot.groups]),
+        ("service", [service.name for service in snapshot.services]),
+    ):
+        for name in names:
+            app.select(kind, name)
+            app.action_details(open_only=True)
+            await pilot.pause()
+            yield f"{kind} {name[:40]!r}"
 
 
 async def test_every_view_shows_hostile_items_without_a_single_control_character():

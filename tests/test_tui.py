@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.tui_support import START, Heard, app_at, at_position, laid_out, screen_text, settle, widget_text
+from tests.tui_support import (
+    START,
+    Heard,
+    app_at,
+    at_position,
+    laid_out,
+    screen_text,
+    settle,
+    shown_after,
+    shown_at,
+    widget_text,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -12,9 +23,7 @@ pytestmark = pytest.mark.asyncio
 async def test_the_demo_marks_the_three_command_topics_and_the_chain(shop_commands):
     app = app_at(shop_commands, 60)
     async with app.run_test(size=(120, 40)) as pilot:
-        await at_position(app, 60)
-        await pilot.pause()
-        text = screen_text(app)
+        text = await shown_at(pilot, 60)
         assert text.count("CMD·1") == 3
         for name in ("warehouse", "send-email", "send-text", "web-shop", "email-service", "sms-service"):
             assert name in text
@@ -35,9 +44,7 @@ async def test_the_demo_marks_the_three_command_topics_and_the_chain(shop_comman
 async def test_the_event_design_shows_three_audiences_and_no_command_marks(shop_events):
     app = app_at(shop_events, 60)
     async with app.run_test(size=(120, 40)) as pilot:
-        await at_position(app, 60)
-        await pilot.pause()
-        text = screen_text(app)
+        text = await shown_at(pilot, 60)
         assert "CMD·1" not in text
         assert "×3" in text
         for name in ("orders", "notifications", "sales", "warehouse"):
@@ -56,24 +63,18 @@ async def test_arrow_keys_select_and_enter_explains_why_a_topic_was_flagged(shop
         assert "exactly one consumer group reads it: `warehouse`, an audience of one" in text
         assert "command_chain" in text
         assert "DispatchProduct" in text  # recent records, with their headers
-        await pilot.press("escape")
-        await pilot.pause()
-        assert "Why it was flagged" not in screen_text(app)
+        assert "Why it was flagged" not in await shown_after(pilot, "escape")
 
 
 async def test_group_details_show_members_and_lag_per_partition(shop_commands):
     app = app_at(shop_commands, 110)
     async with app.run_test(size=(230, 50)) as pilot:
         await at_position(app, 110)
-        await pilot.press("3")  # the groups table
-        await pilot.pause()
-        text = screen_text(app)
+        text = await shown_after(pilot, "3")  # the groups table
         assert "sms-service" in text
         assert "WARN" in text
         app.select("group", "sms-service")
-        await pilot.press("enter")
-        await pilot.pause()
-        text = screen_text(app)
+        text = await shown_after(pilot, "enter")
         assert "falling behind" in text
         assert "Lag per partition" in text
         assert "sms-service-1" in text  # the member's client id
@@ -105,15 +106,9 @@ async def test_commands_only_and_internal_topics_toggle(shop_events, shop_comman
     app = app_at(shop_commands, 60)
     async with app.run_test(size=(120, 40)) as pilot:
         await at_position(app, 60)
-        await pilot.press("2")
-        await pilot.pause()
-        assert "__consumer_offsets" not in screen_text(app)  # hidden by default
-        await pilot.press("i")
-        await pilot.pause()
-        assert "__consumer_offsets" in screen_text(app)
-        await pilot.press("c")
-        await pilot.pause()
-        text = screen_text(app)
+        assert "__consumer_offsets" not in await shown_after(pilot, "2")  # hidden by default
+        assert "__consumer_offsets" in await shown_after(pilot, "i")
+        text = await shown_after(pilot, "c")
         assert "__consumer_offsets" not in text
         assert text.count("CMD·1") == 3
     events = app_at(shop_events, 60)
@@ -213,14 +208,10 @@ async def test_help_lists_the_keys_of_the_mode(shop_commands):
     app = app_at(shop_commands, 10)
     async with app.run_test(size=(140, 60)) as pilot:
         await at_position(app, 10)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        text = screen_text(app)
+        text = await shown_after(pilot, "question_mark")
         assert "CMD·1" in text and "a command topic: exactly one consumer group reads it" in text
         assert "Pause" in text and "Step back" in text
-        await pilot.press("escape")
-        await pilot.pause()
-        assert "Marks" not in screen_text(app)
+        assert "Marks" not in await shown_after(pilot, "escape")
 
 
 async def test_the_key_bar_shows_the_keys_of_the_view_and_runs_a_clicked_key(shop_commands):
@@ -261,9 +252,7 @@ async def test_frames_keep_coming_while_the_help_screen_is_open(shop_commands):
         before = app.frames_applied
         await settle(app, lambda a: a.frames_applied > before + 3)
         assert app.screen.__class__.__name__ == "HelpScreen"
-        await pilot.press("escape")
-        await pilot.pause()
-        assert "CMD·1" in screen_text(app)
+        assert "CMD·1" in await shown_after(pilot, "escape")
 
 
 async def test_ctrl_s_saves_an_svg_and_mermaid_writes_the_filtered_view(shop_commands, tmp_path, monkeypatch):

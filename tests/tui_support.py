@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.segment import Segment
 from textual.message import Message
 from textual.notifications import Notify
+from textual.pilot import Pilot
 
 from adapters.files.replay import replay_file
 from tests.waiting import wait_until_async
@@ -20,7 +22,7 @@ START = 1_768_467_600_000  # where the bundled recordings begin
 def app_at(recording: Path, seconds: float, **options: object) -> FlowscopeApp:
     """The app replaying ``recording``, paused ``seconds`` into it: the same picture every run."""
     source = replay_file(recording, loop=False, paused=True, start_at=START + int(seconds * 1000))
-    return create_app(source, **options)  # type: ignore[arg-type]
+    return create_app(source, **options)
 
 
 async def settle(app: FlowscopeApp, predicate: Callable[[FlowscopeApp], bool], timeout: float = 20.0) -> None:
@@ -44,6 +46,20 @@ async def at_position(app: FlowscopeApp, seconds: float) -> None:
         return frame is not None and frame.playback is not None and frame.playback.position == target and laid_out(app)
 
     await settle(app, ready)
+
+
+async def shown_at(pilot: Pilot[Any], seconds: float) -> str:
+    """Wait for the frame at that position of the recording, and return the whole screen as text."""
+    await at_position(pilot.app, seconds)
+    await pilot.pause()
+    return screen_text(pilot.app)
+
+
+async def shown_after(pilot: Pilot[Any], *keys: str) -> str:
+    """Press ``keys``, let the app handle them, and return the whole screen as text."""
+    await pilot.press(*keys)
+    await pilot.pause()
+    return screen_text(pilot.app)
 
 
 class Heard:
