@@ -9,7 +9,7 @@ from adapters.source import parse_speed
 from tui.commands import add_speed_argument, model_config, parsed
 
 SCENARIO_NAMES = ("shop-commands", "shop-events", "large")
-"""The scenarios of adapters/scenarios.py; named here so that listing them loads nothing (a test checks)."""
+"""The scenarios of adapters/scenarios/specs.py; named here so that listing them loads nothing (a test checks)."""
 
 if TYPE_CHECKING:
     from adapters.source import Source
