@@ -77,14 +77,17 @@ def read_name(name: str) -> NameReading:
         for word in words:
             if word in COMMAND_WORDS:
                 return NameReading(imperative=True, fact=False, word=word)
-        if words[0] in IMPERATIVE_VERBS and len(words) > 1:
+        # `RefundIssued` starts with a word that can be a verb, but says what happened to a refund.
+        if words[0] in IMPERATIVE_VERBS and len(words) > 1 and not _past(words[-1]):
             return NameReading(imperative=True, fact=False, word=words[0])
     last_words = tokens(name)
-    if last_words:
-        last = last_words[-1]
-        if (last.endswith("ed") and len(last) > 3) or last in _IRREGULAR_PAST:
-            return NameReading(imperative=False, fact=True, word=last)
+    if last_words and _past(last_words[-1]):
+        return NameReading(imperative=False, fact=True, word=last_words[-1])
     return NameReading(imperative=False, fact=False, word=None)
+
+
+def _past(word: str) -> bool:
+    return (word.endswith("ed") and len(word) > 3) or word in _IRREGULAR_PAST
 
 
 _URI_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(//[^/]*)?")

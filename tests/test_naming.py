@@ -36,7 +36,9 @@ def test_nouns_do_not_read_as_commands(name):
     assert not read_name(name).imperative
 
 
-@pytest.mark.parametrize("name", ["OrderPlaced", "order-created", "payment.settled", "EmailSent"])
+@pytest.mark.parametrize(
+    "name", ["OrderPlaced", "order-created", "payment.settled", "EmailSent", "RefundIssued", "refund-issued"]
+)
 def test_past_tense_names_read_as_facts(name):
     reading = read_name(name)
     assert reading.fact
