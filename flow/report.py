@@ -145,7 +145,7 @@ def _topic_table(topics: list[TopicView]) -> list[str]:
             confidence = f" ({topic.classification.confidence} confidence)" if topic.classification.confidence else ""
             lines.append(f"{'':<{name_width}}  why{confidence}:")
             lines.extend(f"{'':<{name_width}}    - {_t(reason)}" for reason in topic.classification.reasons)
-        elif topic.classification.note:
+        if topic.classification.note:
             lines.append(f"{'':<{name_width}}  note: {_t(topic.classification.note)}")
     return lines
 
