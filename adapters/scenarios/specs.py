@@ -49,6 +49,7 @@ class GroupSpec:
     service: str
     topics: tuple[str, ...]
     members: int = 1
+    """0: an inactive group, committed offsets and nobody consuming."""
     protocol: str = "classic"
     capacity: float = 200.0
     """Records per second the group can read when healthy."""
@@ -67,6 +68,11 @@ class ScenarioSpec:
     duration_s: float = 180.0
     values: dict[str, str] = field(default_factory=dict)
     """Record type -> value template (``{order}``, ``{n}``, ``{sku}`` and ``{customer}`` are filled in)."""
+    unnamed: frozenset[str] = frozenset()
+    """Services that write as plain producers (neither idempotent nor transactional) with no header naming
+    them: a live source sees their records but cannot say who wrote them (an unknown writer)."""
+    transactional: dict[str, str] = field(default_factory=dict)
+    """Service -> transactional id, for services that write in transactions."""
 
 
 SHOP_VALUES = {
@@ -312,7 +318,95 @@ def large(
     )
 
 
-SCENARIOS = {"shop-commands": shop_commands, "shop-events": shop_events, "large": large}
+def realistic() -> ScenarioSpec:
+    """A cluster as ops engineers meet one: a saga in the Event Collaboration style (order, payment,
+    shipment, each step its own service), a Kafka Streams app with its internal topics, Kafka Connect's
+    and the Schema Registry's topics, commands with plain and misleading names, a topic nobody reads, an
+    unknown writer, an inactive group and a transactional producer."""
+    streams = "fraud-scorer"
+    store = f"{streams}-KSTREAM-AGGREGATE-STATE-STORE-0000000003"
+    topics = (
+        # The saga: each service records what it did, the next one reacts.
+        TopicSpec("order-placed", 6),
+        TopicSpec("payment-settled", 6),
+        TopicSpec("shipment-dispatched", 3),
+        TopicSpec("order-completed", 3),
+        # Commands: an imperative, a noun, an event-like name with one reader, an imperative read by two.
+        TopicSpec("ProcessRefund", 2),
+        TopicSpec("invoice-jobs", 2),
+        TopicSpec("customer-registered", 2),
+        TopicSpec("send-receipt", 2),
+        TopicSpec("refund-issued", 2),
+        # A Kafka Streams app: repartition and changelog topics of its own, an alert topic out.
+        TopicSpec(f"{store}-repartition", 6),
+        TopicSpec(f"{store}-changelog", 6),
+        TopicSpec("fraud-alerts", 1),
+        # Platform topics: Kafka Connect's, the Schema Registry's.
+        TopicSpec("connect-configs", 1),
+        TopicSpec("connect-offsets", 25),
+        TopicSpec("connect-status", 5),
+        TopicSpec("_schemas", 1),
+        # What real clusters also have: raw clicks from an unknown writer, a topic nobody reads any more.
+        TopicSpec("clickstream", 12),
+        TopicSpec("legacy-inventory-snapshots", 3),
+        TopicSpec("inventory-levels", 4),
+    )
+    emitters = (
+        Emitter("order-service", "order-placed", "OrderPlaced", 6.0),
+        Emitter("support-desk", "ProcessRefund", "ProcessRefund", 0.4),
+        Emitter("identity-service", "customer-registered", "CustomerRegistered", 0.8),
+        Emitter("web-tracker", "clickstream", "PageViewed", 25.0),
+        Emitter("warehouse-sync", "inventory-levels", "StockLevel", 3.0),
+        Emitter("warehouse-sync", "legacy-inventory-snapshots", "InventorySnapshot", 0.2),
+        Emitter("connect-worker", "connect-status", "ConnectorStatus", 0.1),
+        Emitter("connect-worker", "connect-offsets", "SourceOffset", 0.5),
+        Emitter("schema-registry", "_schemas", "SchemaRegistered", 0.05),
+    )
+    reactions = (
+        Reaction("payment-service", "order-placed", "payment-settled", "PaymentSettled"),
+        Reaction("shipping-service", "payment-settled", "shipment-dispatched", "ShipmentDispatched"),
+        Reaction("order-service", "shipment-dispatched", "order-completed", "OrderCompleted"),
+        Reaction("order-service", "order-placed", "invoice-jobs", "InvoiceJob"),
+        Reaction("invoicer", "invoice-jobs", "send-receipt", "SendReceipt"),
+        Reaction("payment-service", "ProcessRefund", "refund-issued", "RefundIssued"),
+        Reaction(streams, "payment-settled", f"{store}-repartition", "PaymentByCard"),
+        Reaction(streams, f"{store}-repartition", f"{store}-changelog", "CardScore"),
+        Reaction(streams, f"{store}-repartition", "fraud-alerts", "FraudSuspected", ratio=0.02),
+    )
+    groups = (
+        GroupSpec("payment-service", "payment-service", ("order-placed", "ProcessRefund"), members=3, capacity=20),
+        GroupSpec("shipping-service", "shipping-service", ("payment-settled",), members=2, capacity=20),
+        GroupSpec(
+            "order-service", "order-service", ("order-placed", "shipment-dispatched"), members=2, capacity=30
+        ),
+        GroupSpec("invoicer", "invoicer", ("invoice-jobs",), capacity=10),
+        GroupSpec("email-service", "email-service", ("send-receipt", "order-completed"), capacity=10),
+        GroupSpec("audit", "audit", ("send-receipt", "refund-issued", "fraud-alerts"), protocol="consumer"),
+        GroupSpec("crm-sync", "crm-sync", ("customer-registered",), capacity=5),
+        GroupSpec(
+            streams, streams, ("payment-settled", f"{store}-repartition"), members=2, capacity=40,
+            slow=SlowSpell(60, 110, 0.3),
+        ),
+        GroupSpec("analytics", "analytics", ("clickstream", "order-placed", "order-completed"), capacity=60),
+        GroupSpec("connect-s3-sink", "connect-worker", ("order-completed",), capacity=10),
+        GroupSpec("stock-alerts", "stock-alerts", ("inventory-levels",), capacity=10),
+        # Last quarter's reporting job: offsets on the books, nobody consuming.
+        GroupSpec("reporting-batch", "reporting-batch", ("order-placed",), members=0, capacity=0),
+    )  # fmt: skip
+    return ScenarioSpec(
+        name="realistic",
+        description="a saga, a Kafka Streams app, Connect and Schema Registry topics, commands, "
+        "an unknown writer, an inactive group",
+        topics=topics,
+        emitters=emitters,
+        reactions=reactions,
+        groups=groups,
+        unnamed=frozenset({"web-tracker"}),
+        transactional={"payment-service": "payment-service"},
+    )
+
+
+SCENARIOS = {"shop-commands": shop_commands, "shop-events": shop_events, "realistic": realistic, "large": large}
 
 
 def scenario(name: str) -> ScenarioSpec:

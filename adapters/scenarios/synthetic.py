@@ -190,6 +190,13 @@ class _Simulation:
             else f'{{"id":"{order}","type":"{record_type}"}}'
         )
         ce_id = f"{int(rng.random() * 0xFFFFFFFF):08x}-{int(rng.random() * 0xFFFF):04x}"
+        unnamed = writer in self.spec.unnamed
+        cloud_event = (
+            ("ce_specversion", "1.0"),
+            ("ce_id", ce_id),
+            ("ce_source", f"/{writer}"),
+            ("ce_type", record_type),
+        )
         return RecordObs(
             t=t,
             topic=topic,
@@ -197,16 +204,10 @@ class _Simulation:
             offset=self.end[topic][partition] - 1,
             timestamp=t - int(rng.random() * self.options.interval_ms),
             key=order,
-            headers=(
-                ("ce_specversion", "1.0"),
-                ("ce_id", ce_id),
-                ("ce_source", f"/{writer}"),
-                ("ce_type", record_type),
-                ("content-type", "application/json"),
-            ),
+            headers=(*(() if unnamed else cloud_event), ("content-type", "application/json")),
             size=len(value.encode()),
             value=value,
-            producer_id=self.pids[writer],
+            producer_id=None if unnamed else self.pids[writer],
         )
 
     def groups(self, t: int) -> Iterator[GroupObs]:
@@ -214,21 +215,30 @@ class _Simulation:
             yield GroupObs(
                 t=t,
                 group=group.group,
-                state="Stable",
+                state="Stable" if group.members else "Empty",
                 protocol=group.protocol,
                 assignor="uniform" if group.protocol == "consumer" else "range",
                 members=self.members[group.group],
             )
 
     def producers(self, t: int, topic: str) -> ProducersObs | None:
+        """What DescribeProducers says of a topic: its idempotent and transactional writers' states (a plain
+        producer, one of the scenario's unnamed services, leaves none)."""
         states: dict[int, list[ProducerState]] = {}
+        transactional: dict[int, str] = {}
         for service in self.writers_of.get(topic, ()):
+            if service in self.spec.unnamed:
+                continue
+            pid = self.pids[service]
             for partition, sequence in enumerate(self.sequences[service, topic]):
                 if sequence >= 0:
-                    states.setdefault(partition, []).append((self.pids[service], 0, sequence, t))
+                    states.setdefault(partition, []).append((pid, 0, sequence, t))
+            if service in self.spec.transactional:
+                transactional[pid] = self.spec.transactional[service]
         if not states:
             return None
-        return ProducersObs(t=t, topic=topic, partitions={p: tuple(s) for p, s in states.items()})
+        partitions = {p: tuple(s) for p, s in states.items()}
+        return ProducersObs(t=t, topic=topic, partitions=partitions, transactional_ids=transactional)
 
 
 def synthetic(spec: ScenarioSpec, options: SyntheticOptions | None = None) -> Iterator[Observation]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.source import parse_speed
 from tui.commands import add_speed_argument, model_config, parsed
 
-SCENARIO_NAMES = ("shop-commands", "shop-events", "large")
+SCENARIO_NAMES = ("shop-commands", "shop-events", "realistic", "large")
 """The scenarios of adapters/scenarios/specs.py; named here so that listing them loads nothing (a test checks)."""
 
 if TYPE_CHECKING:
