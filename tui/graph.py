@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on, work
@@ -19,23 +19,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.view.layout import DOWN, LEFT, MAX_BOX_WIDTH, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId, Topology, layout
-from tui.view.looks import NO_EDGE, WEIGHTS, EdgeLook, Looks, NodeLook, edge_look, fallback_look
+from tui.view.canvas import Number, box_numbers, draw_frame, put_numbers
+from tui.view.layout import MAX_BOX_WIDTH, EdgeId, GraphLayout, NodeId, Topology, layout
+from tui.view.looks import NO_EDGE, EdgeLook, Looks, NodeLook, fallback_look
 
-_THIN = {
-    LEFT | RIGHT: "─", UP | DOWN: "│", RIGHT | DOWN: "┌", LEFT | DOWN: "┐", RIGHT | UP: "└", LEFT | UP: "┘",
-    LEFT: "─", RIGHT: "─", UP: "│", DOWN: "│", LEFT | RIGHT | DOWN: "┬", LEFT | RIGHT | UP: "┴",
-    UP | DOWN | RIGHT: "├", UP | DOWN | LEFT: "┤", LEFT | RIGHT | UP | DOWN: "┼",
-}  # fmt: skip
-_HEAVY = {
-    LEFT | RIGHT: "━", UP | DOWN: "┃", RIGHT | DOWN: "┏", LEFT | DOWN: "┓", RIGHT | UP: "┗", LEFT | UP: "┛",
-    LEFT: "━", RIGHT: "━", UP: "┃", DOWN: "┃", LEFT | RIGHT | DOWN: "┳", LEFT | RIGHT | UP: "┻",
-    UP | DOWN | RIGHT: "┣", UP | DOWN | LEFT: "┫", LEFT | RIGHT | UP | DOWN: "╋",
-}  # fmt: skip
-_IDLE = {**_THIN, LEFT | RIGHT: "╌", UP | DOWN: "╎", LEFT: "╌", RIGHT: "╌", UP: "╎", DOWN: "╎"}
-
-Number = tuple[int, int, str, str]
-"""A box's detail line: x, room, text, component class."""
 ROWS_CACHED = 4096
 
 
@@ -141,6 +128,8 @@ class FlowGraph(ScrollView, can_focus=True):
         self._selected: NodeId | None = None
         self._version = 0
         self._base_style: Style | None = None
+        self._styles: dict[str, Style] = {}
+        """Style of each cell class on the widget's style (see _style); emptied when styles change."""
         self._rows: dict[int, DrawnRow] = {}
         self.empty_message = "no topics to show"
 
@@ -242,6 +231,7 @@ class FlowGraph(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._base_style = None
+        self._styles.clear()
         self._version += 1  # a new theme or focus: every row changes colour
 
     @property
@@ -334,40 +324,24 @@ class FlowGraph(ScrollView, can_focus=True):
                 else:
                     frame.append((box.node, look.border_class))
                     if line == 2:
-                        numbers.append((box.x + 2, box.width - 4, look.detail, look.detail_class))
+                        numbers.append(box_numbers(box, look))
         return (left, width, self._version, tuple(frame)), tuple(numbers)
 
     def _draw_frame(self, row: int, left: int, width: int) -> DrawnFrame:
         """Layout row ``row`` without the boxes' numbers, from column ``left`` less a margin, into a buffer
         one box wider on each side than the screen, so boxes cut by the edge fit."""
-        layout = self._layout
-        base = self._base
-        origin = left - MAX_BOX_WIDTH
-        span = width + 2 * MAX_BOX_WIDTH
-        chars = [" "] * span
-        styles: list[Style] = [base] * span
-        if layout is None or not layout.boxes:
-            if row == 1:
-                self._put(chars, styles, MAX_BOX_WIDTH + 2, self.empty_message, base + self._style("flow-graph--dim"))
-            return DrawnFrame(chars, styles, ())
-        selected_edges = self._selected_edges()
-        used: set[EdgeId] = set()
-        for x, (bits, edges) in layout.cells(row).items():
-            if origin <= x < origin + span:
-                used.update(edges)
-                look = self._edge_look(edges, selected_edges)
-                table = _HEAVY if look.weight == "heavy" else _IDLE if look.weight == "idle" else _THIN
-                chars[x - origin] = table.get(bits, "┼")
-                styles[x - origin] = base + self._style(look.component)
-        for x, _, edge, glyph in layout.arrows_in_row(row):
-            if origin <= x < origin + span:
-                used.add(edge)
-                chars[x - origin] = glyph
-                styles[x - origin] = base + self._style(self._edge_look([edge], selected_edges).component)
-        for box in layout.boxes_in_rows(row, row):
-            if box.x + box.width > origin and box.x < origin + span:
-                self._draw_box(box._replace(x=box.x - origin), row - box.y, chars, styles)
+        chars, classes, used = draw_frame(
+            self._layout,
+            self._looks,
+            self._edges,
+            self._selected,
+            row,
+            left - MAX_BOX_WIDTH,
+            width + 2 * MAX_BOX_WIDTH,
+            self.empty_message,
+        )
         looks = self._edges
+        styles = [self._style(style_class) for style_class in classes]
         return DrawnFrame(chars, styles, tuple((e, looks.get(e, NO_EDGE)) for e in used))
 
     def _finish_row(self, drawn: DrawnFrame, numbers: tuple[Number, ...], origin: int, width: int) -> Strip:
@@ -376,10 +350,10 @@ class FlowGraph(ScrollView, can_focus=True):
             return Strip([], 0)
         chars, styles = drawn.chars, drawn.styles
         if numbers:
-            chars, styles = chars.copy(), styles.copy()
-            base = self._base
-            for x, room, text, component in numbers:
-                self._put(chars, styles, x - origin, _fit(text, room), base + self._style(component))
+            classes = [""] * len(chars)
+            chars = chars.copy()
+            put_numbers(chars, classes, numbers, origin)
+            styles = [self._style(c) if c else style for c, style in zip(classes, styles, strict=True)]
         margin = MAX_BOX_WIDTH
         chars, styles = chars[margin : margin + width], styles[margin : margin + width]
         if chars[0] == "":  # the right half of a wide character cut by the left edge
@@ -394,66 +368,12 @@ class FlowGraph(ScrollView, can_focus=True):
                 start = x
         return Strip(segments, width)
 
-    def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
-
-    def _selected_edges(self) -> set[EdgeId]:
-        layout, node = self._layout, self._selected
-        if layout is None or node is None:
-            return set()
-        return {edge for edge in layout.topology.edges if node in edge}
-
-    def _edge_look(self, edges: list[EdgeId], selected: set[EdgeId]) -> EdgeLook:
-        if selected and any(edge in selected for edge in edges):
-            weight = max((self._edges.get(e, NO_EDGE).weight for e in edges), key=WEIGHTS.index)
-            return edge_look(weight, "flow-graph--edge-selected")
-        looks = [self._edges.get(edge, NO_EDGE) for edge in edges]
-        weight = max((look.weight for look in looks), key=WEIGHTS.index)
-        command = any(look.component == "flow-graph--edge-command" for look in looks)
-        return edge_look(weight, "flow-graph--edge-command" if command else "flow-graph--edge")
-
-    def _draw_box(self, box: Box, line: int, chars: list[str], styles: list[Style]) -> None:
-        look = self._looks.get(box.node) or fallback_look(box.node)
-        base = self._base
-        selected = box.node == self._selected
-        border = base + self._style(look.border_class)
-        if selected:
-            border = border + self._style("flow-graph--selected")
-        w = box.width
-        # Topics have round corners, services square ones; the selection gets a heavy frame.
-        corners = "┏┓┗┛" if selected else "╭╮╰╯" if box.node[0] == "topic" else "┌┐└┘"
-        horizontal, vertical = ("━", "┃") if selected else ("─", "│")
-        if line in (0, 3):
-            left, right = (corners[0], corners[1]) if line == 0 else (corners[2], corners[3])
-            self._put(chars, styles, box.x, left + horizontal * (w - 2) + right, border)
-            if line == 0 and look.badge:  # the badge sits in the top border, like a title
-                badge = _fit(f" {look.badge} ", w - 4)
-                self._put(chars, styles, box.x + 2, badge, base + self._style(look.badge_class))
-            return
-        self._put(chars, styles, box.x, vertical, border)
-        self._put(chars, styles, box.x + w - 1, vertical, border)
-        if line == 1:
-            self._put(chars, styles, box.x + 2, _fit(look.name, w - 4), border)
-        # line 2, the numbers, goes on top of the frame: see _finish_row
-
-    @staticmethod
-    def _put(chars: list[str], styles: list[Style], x: int, text: str, style: Style) -> None:
-        # One list slot per terminal cell: a wide character takes its cell and blanks the next.
-        for char in text:
-            if x >= len(chars):
-                return
-            chars[x] = char
-            styles[x] = style
-            if cell_len(char) == 2 and x + 1 < len(chars):
-                x += 1
-                chars[x] = ""
-                styles[x] = style
-            x += 1
-
-
-def _fit(text: str, width: int) -> str:
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1) + "…"
+    def _style(self, style_class: str) -> Style:
+        """The style of a cell's class(es) on the widget's own style, computed once per style change."""
+        style = self._styles.get(style_class)
+        if style is None:
+            style = self._base
+            for component in style_class.split():
+                style = style + self.get_component_rich_style(component, partial=True)
+            self._styles[style_class] = style
+        return style
