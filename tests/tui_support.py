@@ -95,3 +95,26 @@ def widget_text(app: FlowscopeApp, selector: str) -> str:
     strips = app.screen._compositor.render_strips()
     rows = strips[region.y : region.y + region.height]
     return "\n".join("".join(s.text for s in strip.crop(region.x, region.x + region.width)) for strip in rows)
+
+
+async def drawn_graph(pilot: Pilot[Any]) -> list[str]:
+    """The whole graph as its widget draws it at the app's size, scrolled over piece by piece."""
+    graph = pilot.app.query_one("#graph", FlowGraph)
+    layout = graph.layout_shown
+    assert layout is not None
+    width, height = graph.size
+    canvas = [[" "] * layout.width for _ in range(layout.height)]
+    for top in range(0, max(layout.height, 1), height):
+        for left in range(0, max(layout.width, 1), width):
+            graph.scroll_to(left, top, animate=False, force=True)
+            await pilot.pause()
+            scroll_x, scroll_y = graph.scroll_offset
+            for y in range(height):
+                x = scroll_x
+                for segment in graph.render_line(y):
+                    for char in segment.text:
+                        if 0 <= scroll_y + y < layout.height and 0 <= x < layout.width:
+                            canvas[scroll_y + y][x] = char
+                        x += 1
+    graph.scroll_to(0, 0, animate=False, force=True)
+    return ["".join(row).rstrip() for row in canvas]
