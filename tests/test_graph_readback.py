@@ -31,13 +31,8 @@ async def read_app(app, seconds: float, size: tuple[int, int]) -> tuple[set, set
     return drawn, expected, problems + lines
 
 
-LIES = pytest.mark.xfail(reason="today's routing merges lines of unrelated edges", strict=True)
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
-@pytest.mark.parametrize(
-    ("recording", "seconds"), [("shop-commands", 110), pytest.param("shop-events", 110, marks=LIES)]
-)
+@pytest.mark.parametrize(("recording", "seconds"), [("shop-commands", 110), ("shop-events", 110)])
 async def test_the_shop_reads_back_as_it_is(recording, seconds, size):
     from tests.conftest import SAMPLES
 
@@ -46,7 +41,6 @@ async def test_the_shop_reads_back_as_it_is(recording, seconds, size):
     assert precision_recall(drawn, expected) == (1.0, 1.0), "\n".join(report)
 
 
-@LIES
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 async def test_the_realistic_cluster_reads_back_as_it_is(size):
     spec, options = realistic(), SyntheticOptions(records_per_tick=50)
@@ -83,7 +77,6 @@ def read_topology(topology: Topology, size: tuple[int, int]) -> tuple[set, list[
     return drawn, problems + lines
 
 
-@LIES
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topology=topologies())

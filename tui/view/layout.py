@@ -4,8 +4,8 @@ Pure and deterministic: the layout depends only on the topology (which services 
 topics), never on rates or lag, so numbers changing never move a box. A service that reads one topic
 and writes another sits once, between them. The steps are the classic ones for layered drawings:
 break cycles, assign layers (services on even columns, topics on odd), add waypoints for edges that
-skip layers, order each layer by barycenters to reduce crossings, then place boxes and route edges
-through the channels between columns.
+skip layers, order each layer by barycenters to reduce crossings; then tui/view/routing.py places the
+boxes and routes the edges through the channels between columns so that no line lies.
 """
 
 from __future__ import annotations
@@ -54,15 +54,13 @@ class Box(NamedTuple):
     y: int
     width: int
     layer: int
+    height: int = BOX_HEIGHT
+    """A box taller than usual has more rows where lines can enter and leave it (its ports)."""
 
     @property
-    def height(self) -> int:
-        return BOX_HEIGHT
-
-    @property
-    def port_row(self) -> int:
-        """The row where edges enter and leave: the box's name line."""
-        return self.y + 1
+    def port_rows(self) -> range:
+        """The rows where lines enter and leave: every row between the top and bottom borders."""
+        return range(self.y + 1, self.y + self.height - 1)
 
 
 class Arrow(NamedTuple):
@@ -73,9 +71,13 @@ class Arrow(NamedTuple):
 
 
 class Segment(NamedTuple):
-    """A straight run of line cells that belongs to one edge: horizontal when y0 == y1, else vertical."""
+    """A straight run of line cells that belongs to one edge: horizontal when y0 == y1, else vertical.
+
+    ``bundle`` numbers the lines that edges share (see tui/view/routing.py): segments of one bundle join
+    where they meet; a vertical segment that meets another bundle's horizontal one passes under it."""
 
     edge: EdgeId
+    bundle: int
     x0: int
     y0: int
     x1: int
@@ -95,6 +97,7 @@ class GraphLayout:
     _rows: dict[int, list[Segment]] = field(default_factory=dict)
     _verticals: dict[int, list[Segment]] = field(default_factory=dict)
     _box_rows: list[tuple[int, int, Box]] = field(default_factory=list)
+    _tallest: int = BOX_HEIGHT
     _arrow_rows: dict[int, list[Arrow]] | None = None
     _indexed: bool = False
 
@@ -104,6 +107,7 @@ class GraphLayout:
             if segment.y0 == segment.y1:
                 self._rows.setdefault(segment.y0, []).append(segment)
         self._box_rows = sorted((box.y, box.x, box) for box in self.boxes.values())
+        self._tallest = max((box.height for box in self.boxes.values()), default=BOX_HEIGHT)
         self._indexed = True
 
     def _verticals_near(self, y: int) -> list[Segment]:
@@ -118,28 +122,46 @@ class GraphLayout:
         return found
 
     def cells(self, y: int) -> dict[int, tuple[int, list[EdgeId]]]:
-        """Line cells of row ``y``: x -> (direction bits, edges passing there)."""
+        """Line cells of row ``y``: x -> (direction bits, edges passing there).
+
+        Where a vertical line of one bundle crosses a horizontal line of another, the cell keeps only the
+        horizontal one: the vertical line shows a gap there, which a reader takes as passing under it,
+        where a junction glyph would join the two."""
         if not self._indexed:
             self._index()
-        row: dict[int, tuple[int, list[EdgeId]]] = {}
+        marks: dict[int, dict[int, tuple[int, list[EdgeId]]]] = {}
 
-        def mark(x: int, bits: int, edge: EdgeId) -> None:
-            old_bits, edges = row.get(x, (0, []))
-            if edge not in edges:
-                edges = [*edges, edge]
-            row[x] = (old_bits | bits, edges)
+        def mark(x: int, bits: int, segment: Segment) -> None:
+            by_bundle = marks.setdefault(x, {})
+            old_bits, edges = by_bundle.get(segment.bundle, (0, []))
+            if segment.edge not in edges:
+                edges = [*edges, segment.edge]
+            by_bundle[segment.bundle] = (old_bits | bits, edges)
 
         for segment in self._rows.get(y, ()):
             left, right = sorted((segment.x0, segment.x1))
-            mark(left, RIGHT, segment.edge)
+            mark(left, RIGHT, segment)
             for x in range(left + 1, right):
-                mark(x, LEFT | RIGHT, segment.edge)
-            mark(right, LEFT, segment.edge)
+                mark(x, LEFT | RIGHT, segment)
+            mark(right, LEFT, segment)
         for segment in self._verticals_near(y):
             top, bottom = sorted((segment.y0, segment.y1))
             if top <= y <= bottom:
                 bits = (DOWN if y == top else UP | DOWN) if y != bottom else UP
-                mark(segment.x0, bits, segment.edge)
+                mark(segment.x0, bits, segment)
+        row: dict[int, tuple[int, list[EdgeId]]] = {}
+        for x, by_bundle in marks.items():
+            if len(by_bundle) == 1:
+                (row[x],) = by_bundle.values()
+                continue
+            across = [cell for cell in by_bundle.values() if cell[0] & (LEFT | RIGHT)]
+            if len(across) == 1:  # a crossing: the horizontal line is drawn, the vertical one has a gap
+                row[x] = across[0]
+            else:  # lines of different bundles on one cell: routing must never do this (the tests check)
+                bits = 0
+                for cell_bits, _ in by_bundle.values():
+                    bits |= cell_bits
+                row[x] = (bits, [edge for _, edges in by_bundle.values() for edge in edges])
         return row
 
     def arrows_in_row(self, y: int) -> list[Arrow]:
@@ -153,12 +175,13 @@ class GraphLayout:
         """Boxes that overlap rows ``top``..``bottom`` inclusive."""
         if not self._indexed:
             self._index()
-        start = bisect_left(self._box_rows, (top - BOX_HEIGHT + 1, -1))
+        start = bisect_left(self._box_rows, (top - self._tallest + 1, -1))
         found = []
         for y, _, box in self._box_rows[start:]:
             if y > bottom:
                 break
-            found.append(box)
+            if y + box.height > top:
+                found.append(box)
         return found
 
     def box_at(self, x: int, y: int) -> Box | None:
@@ -182,7 +205,9 @@ def layout(topology: Topology) -> GraphLayout:
     layer_of = _assign_layers(nodes, forward)
     layers, chains = _add_waypoints(nodes, forward, layer_of)
     _order_layers(layers, chains)
-    return _place(topology, layers, chains)
+    from tui.view.routing import place  # routing is built on this module's types
+
+    return place(topology, layers, chains)
 
 
 Drawn = tuple[NodeId, NodeId, EdgeId]
@@ -269,7 +294,7 @@ def _add_waypoints(
     return layers, chains
 
 
-def _is_waypoint(node: NodeId) -> bool:
+def is_waypoint(node: NodeId) -> bool:
     return node[1].startswith("\0")
 
 
@@ -346,71 +371,3 @@ def _inversions(values: list[int]) -> int:
         count += bisect_left(seen, value)
         insort(seen, value)
     return count
-
-
-def _place(topology: Topology, layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]) -> GraphLayout:
-    widths = [max((box_width(n) for n in layer if not _is_waypoint(n)), default=2) for layer in layers]
-    xs: list[int] = []
-    x = 0
-    for width in widths:
-        xs.append(x)
-        x += width + CHANNEL_WIDTH
-    predecessors: dict[NodeId, list[NodeId]] = defaultdict(list)
-    for path in chains.values():
-        for a, b in pairwise(path):
-            predecessors[b].append(a)
-
-    rows: dict[NodeId, int] = {}
-    boxes: dict[NodeId, Box] = {}
-    for index, layer in enumerate(layers):
-        cursor = 0
-        right = xs[index] + widths[index]
-        for node in layer:
-            waypoint = _is_waypoint(node)
-            linked = [rows[p] for p in predecessors[node] if p in rows]
-            if len(linked) > 1:
-                linked.sort()
-            # Line up with the middle predecessor so chains run straight, but never out of order.
-            wanted = (linked[(len(linked) - 1) // 2] - (0 if waypoint else 1)) if linked else cursor
-            y = max(cursor, wanted)
-            if waypoint:
-                rows[node] = y
-                cursor = y + 1 + ROW_GAP
-            else:
-                rows[node] = y + 1
-                width = box_width(node)
-                boxes[node] = Box(node, right - width, y, width, index)
-                cursor = y + BOX_HEIGHT + ROW_GAP
-
-    layer_of = {node: index for index, layer in enumerate(layers) for node in layer}
-    segments: list[Segment] = []
-    arrows: list[Arrow] = []
-    slots: dict[int, int] = defaultdict(int)
-    for edge, path in sorted(chains.items()):
-        shown = edge
-        if path[0] != edge[0]:  # drawn reversed: the arrow points left, into the first box
-            first = boxes[path[0]]
-            arrows.append(Arrow(first.x + first.width, rows[path[0]], edge, "◀"))
-        for a, b in pairwise(path):
-            column = layer_of[a]
-            start_x = xs[column] + widths[column]
-            # A line ends just left of a box (where its arrow goes), or where a waypoint's column starts.
-            end_x = xs[column + 1] + widths[column + 1] - boxes[b].width - 1 if b in boxes else xs[column + 1]
-            if a not in boxes:  # a waypoint: the line crosses its whole column
-                segments.append(Segment(shown, xs[column], rows[a], start_x, rows[a]))
-            ya, yb = rows[a], rows[b]
-            if ya == yb:
-                segments.append(Segment(shown, start_x, ya, end_x, yb))
-            else:
-                channel = start_x + 1 + slots[column] % (CHANNEL_WIDTH - 2)
-                slots[column] += 1
-                segments.append(Segment(shown, start_x, ya, channel, ya))
-                segments.append(Segment(shown, channel, ya, channel, yb))
-                segments.append(Segment(shown, channel, yb, end_x, yb))
-            if b in boxes and b == edge[1]:
-                arrows.append(Arrow(end_x, yb, shown, "▶"))
-    height = max((box.y + BOX_HEIGHT for box in boxes.values()), default=0)
-    height = max([height, *(rows[n] + 1 for n in rows)])
-    width = xs[-1] + widths[-1] if xs else 0
-    real_layers = [[n for n in layer if not _is_waypoint(n)] for layer in layers]
-    return GraphLayout(topology, width, height, boxes, segments, arrows, [lay for lay in real_layers if lay])
