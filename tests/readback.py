@@ -11,9 +11,13 @@ with one source or one target.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from flow.vocabulary import UNKNOWN_WRITER
+from tui.view.layout import HIDDEN_SUFFIX
+from tui.view.looks import unknown_writer
 
 if TYPE_CHECKING:
     from flow.snapshot import FlowSnapshot
@@ -157,8 +161,11 @@ def read_back(lines: Sequence[str]) -> ReadBack:
 NodeId = tuple[str, str]
 
 
-def name_boxes(boxes: Iterable[DrawnBox], nodes: Iterable[NodeId]) -> dict[DrawnBox, NodeId]:
-    """Which node each drawn box is: the one of its kind whose name it shows (cut names end in …)."""
+def name_boxes(
+    boxes: Iterable[DrawnBox], nodes: Iterable[NodeId], where: Mapping[NodeId, tuple[int, int]] | None = None
+) -> dict[DrawnBox, NodeId]:
+    """Which node each drawn box is: the one of its kind whose name it shows (cut names end in …); among
+    boxes that read the same (every unknown writer's), the one drawn at that place, as a reader points."""
     by_kind: dict[str, list[str]] = {}
     for kind, name in nodes:
         by_kind.setdefault(kind, []).append(name)
@@ -170,18 +177,23 @@ def name_boxes(boxes: Iterable[DrawnBox], nodes: Iterable[NodeId]) -> dict[Drawn
             (kind, name)
             for kind in kinds
             for name in by_kind.get(kind, ())
-            if name == box.name or (box.name.endswith("…") and name.startswith(shown))
+            if (label := name.partition(HIDDEN_SUFFIX)[0]) == box.name
+            or (box.name.endswith("…") and label.startswith(shown))
         ]
+        if len(matches) > 1 and where is not None:
+            matches = [node for node in matches if where.get(node) == (box.x, box.y)]
         if len(matches) != 1:
             raise AssertionError(f"the box {box.name!r} at {box.x},{box.y} names {len(matches)} nodes: {matches}")
         named[box] = matches[0]
     return named
 
 
-def drawn_edges(lines: Sequence[str], nodes: Iterable[NodeId]) -> tuple[set[tuple[NodeId, NodeId]], list[str]]:
+def drawn_edges(
+    lines: Sequence[str], nodes: Iterable[NodeId], where: Mapping[NodeId, tuple[int, int]] | None = None
+) -> tuple[set[tuple[NodeId, NodeId]], list[str]]:
     """The edges a reader takes the drawing to show, as node pairs, and what could not be read."""
     result = read_back(lines)
-    named = name_boxes(result.boxes, nodes)
+    named = name_boxes(result.boxes, nodes, where)
     return {(named[source], named[target]) for source, target in result.edges}, result.problems
 
 
@@ -194,7 +206,7 @@ def precision_recall(drawn: set[tuple[NodeId, NodeId]], expected: set[tuple[Node
 
 def expected_edges(snapshot: FlowSnapshot, *, show_internal: bool = False) -> set[tuple[NodeId, NodeId]]:
     """The edges the graph must show for a snapshot, worked out from the snapshot alone: every writer of
-    a shown topic and every service whose group reads one."""
+    a shown topic (an unknown one as a box of the topic's own) and every service whose group reads one."""
     shown = {topic.name for topic in snapshot.topics if show_internal or topic.kind != "internal"}
     service_of = {group.id: group.service for group in snapshot.groups}
     edges: set[tuple[NodeId, NodeId]] = set()
@@ -203,4 +215,7 @@ def expected_edges(snapshot: FlowSnapshot, *, show_internal: bool = False) -> se
             edges.add((("service", edge.source), ("topic", edge.target)))
         elif edge.kind == "consume" and edge.source in shown:
             edges.add((("topic", edge.source), ("service", service_of.get(edge.target, edge.target))))
+    for topic in snapshot.topics:
+        if topic.name in shown and UNKNOWN_WRITER in topic.producer_names:
+            edges.add((unknown_writer(topic.name), ("topic", topic.name)))
     return edges

@@ -26,8 +26,9 @@ async def read_app(app, seconds: float, size: tuple[int, int]) -> tuple[set, set
         lines = await drawn_graph(pilot)
         snapshot = app.frame.snapshot
         expected = expected_edges(snapshot)
-        nodes = {node for edge in expected for node in edge} | set(app.query_one("#graph").layout_shown.boxes)
-        drawn, problems = drawn_edges(lines, nodes)
+        boxes = app.query_one("#graph").layout_shown.boxes
+        nodes = {node for edge in expected for node in edge} | set(boxes)
+        drawn, problems = drawn_edges(lines, nodes, {node: (box.x, box.y) for node, box in boxes.items()})
     return drawn, expected, problems + lines
 
 

@@ -15,6 +15,7 @@ from rich.text import Text
 from flow.sanitize import clean, payload_text
 from flow.vocabulary import UNKNOWN_WRITER, LagStatus
 from tui.view.format import compact_number, rate_text, seconds_text
+from tui.view.looks import unknown_writer_of
 from tui.view.marks import COMMAND_ADVICE, KIND_MARKS, STATUS_MARKS, UNKNOWN_WRITER_MEANING
 
 if TYPE_CHECKING:
@@ -216,4 +217,9 @@ def render_selection(snapshot: FlowSnapshot | None, kind: str | None, name: str 
         service = next((s for s in snapshot.services if s.name == name), None)
         if service is not None:
             return service_details(snapshot, service)
+        if (topic_name := unknown_writer_of(("service", name))) is not None:
+            return Group(
+                Text(f"unknown writer of {clean(topic_name, 200)}", style="bold"),
+                Text(f"  {UNKNOWN_WRITER_MEANING}", style="dim"),
+            )
     return Text(f"{clean(name, 200)} is not in the current flow.", style="dim")

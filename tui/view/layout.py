@@ -191,8 +191,14 @@ class GraphLayout:
         return None
 
 
+HIDDEN_SUFFIX = "\x1f"
+"""A node's name may end in a part after this character that its box does not show (which topic an
+unknown writer writes, say, where every such box reads "unknown writer")."""
+
+
 def box_width(node: NodeId) -> int:
-    return min(max(len(node[1]) + 4, MIN_WIDTH[node[0]]), MAX_BOX_WIDTH)
+    shown = node[1].partition(HIDDEN_SUFFIX)[0]
+    return min(max(len(shown) + 4, MIN_WIDTH[node[0]]), MAX_BOX_WIDTH)
 
 
 def layout(topology: Topology) -> GraphLayout:

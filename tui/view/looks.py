@@ -11,8 +11,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from flow.sanitize import clean
+from flow.vocabulary import UNKNOWN_WRITER
 from tui.view.format import compact_number, rate_text
-from tui.view.layout import EdgeId, NodeId
+from tui.view.layout import HIDDEN_SUFFIX, EdgeId, NodeId
 from tui.view.marks import CHAIN_MARK, KIND_MARKS, STATUS_MARKS
 
 if TYPE_CHECKING:
@@ -53,6 +54,17 @@ def edge_look(weight: str, component: str) -> EdgeLook:
 NO_EDGE = edge_look("idle", "flow-graph--edge")
 
 
+def unknown_writer(topic: str) -> NodeId:
+    """The box that stands for a topic's unknown writer: one per topic, so no line joins two topics."""
+    return ("service", f"{UNKNOWN_WRITER}{HIDDEN_SUFFIX}{topic}")
+
+
+def unknown_writer_of(node: NodeId) -> str | None:
+    """The topic an unknown writer's box writes, or None for any other box."""
+    prefix = f"{UNKNOWN_WRITER}{HIDDEN_SUFFIX}"
+    return node[1][len(prefix) :] if node[0] == "service" and node[1].startswith(prefix) else None
+
+
 def fallback_look(node: NodeId) -> NodeLook:
     """A box whose snapshot has not arrived yet: its name, dimmed."""
     return NodeLook(clean(node[1], 80), "", "flow-graph--badge", "", "flow-graph--dim", "flow-graph--dim")
@@ -61,6 +73,16 @@ def fallback_look(node: NodeId) -> NodeLook:
 def describe(snapshot: FlowSnapshot, written: Mapping[str, float]) -> Looks:
     """Box and edge looks for a snapshot; ``written`` is each service's produce rate."""
     return _node_looks(snapshot, written), _edge_looks(snapshot)
+
+
+def _unknown_writes(snapshot: FlowSnapshot) -> dict[str, float | None]:
+    """Topics an unknown writer writes, with its share of their rate."""
+    return {
+        topic.name: producer.rate
+        for topic in snapshot.topics
+        for producer in topic.producers
+        if producer.name == UNKNOWN_WRITER
+    }
 
 
 def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[NodeId, NodeLook]:
@@ -95,6 +117,10 @@ def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[No
             detail_class,
             "flow-graph--dim" if service.unknown else "flow-graph--service",
         )
+    for topic_name, rate in _unknown_writes(snapshot).items():
+        looks[unknown_writer(topic_name)] = NodeLook(
+            UNKNOWN_WRITER, "?", "flow-graph--badge", f"writes {rate_text(rate)}", "flow-graph--dim", "flow-graph--dim"
+        )
     return looks
 
 
@@ -109,6 +135,8 @@ def _edge_looks(snapshot: FlowSnapshot) -> dict[EdgeId, EdgeLook]:
         else:
             key = (("topic", edge.source), ("service", service_of.get(edge.target, edge.target)))
         rates[key] = rates.get(key, 0.0) + (edge.rate or 0.0)
+    for topic_name, rate in _unknown_writes(snapshot).items():
+        rates[unknown_writer(topic_name), ("topic", topic_name)] = rate or 0.0
     busiest = max(rates.values(), default=0.0)
     edges: dict[EdgeId, EdgeLook] = {}
     for key, rate in rates.items():

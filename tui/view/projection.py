@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flow.vocabulary import UNKNOWN_WRITER
 from tui.view.layout import EdgeId, Topology
-from tui.view.looks import Looks, describe
+from tui.view.looks import Looks, describe, unknown_writer
 from tui.view.tables import ServiceRow
 
 if TYPE_CHECKING:
@@ -104,6 +105,12 @@ def build_view(snapshot: FlowSnapshot, view_filter: ViewFilter) -> View:
             service = service_of.get(edge.target, edge.target)
             edges.add((("topic", edge.source), ("service", service)))
             services.add(service)
+    # A topic only an unknown writer writes still shows a writer: a box of its own, marked as such.
+    for topic in topics:
+        if any(producer.name == UNKNOWN_WRITER for producer in topic.producers):
+            writer = unknown_writer(topic.name)
+            edges.add((writer, ("topic", topic.name)))
+            services.add(writer[1])
     if view_filter.pattern is not None and not view_filter.commands_only:
         services |= {s.name for s in snapshot.services if view_filter.matches(s.name)}
     groups = tuple(
