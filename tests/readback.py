@@ -41,6 +41,9 @@ ARROW_INTO = {"▶": RIGHT, "◀": LEFT}
 """An arrowhead and the side it points at: the box there is the edge's target."""
 
 TOP_LEFT = {"╭": "topic", "┌": "service", "┏": None}
+LINE_BOX = {"(": ("topic", ")"), "[": ("service", "]")}
+"""One-line boxes: ``(topic  3.2/s)`` and ``[service  lag 98]``."""
+MARK_GLYPHS = set("¹∅·»?")
 SIDES = {"│", "┃"}
 BOTTOM_LEFT = {"╰", "└", "┗"}
 BOTTOM_RIGHT = {"╯", "┘", "┛"}
@@ -73,6 +76,35 @@ def _grid(lines: Sequence[str]) -> list[str]:
 
 def find_boxes(lines: Sequence[str]) -> list[DrawnBox]:
     grid = _grid(lines)
+    return _framed_boxes(grid) + _line_boxes(grid)
+
+
+def _line_boxes(grid: list[str]) -> list[DrawnBox]:
+    """One-line boxes, and the empty lines under them where a box has more ports than one."""
+    boxes = []
+    continued: set[tuple[int, int]] = set()
+    for y, row in enumerate(grid):
+        x = 0
+        while x < len(row):
+            kind_closing = LINE_BOX.get(row[x])
+            end = row.find(kind_closing[1], x + 1) if kind_closing else -1
+            if kind_closing is None or end < 0 or (x, y) in continued:
+                x += 1
+                continue
+            kind, closing = kind_closing
+            content = row[x + 1 : end]
+            name = content[1:].strip() if content[:1] in MARK_GLYPHS else content.strip()
+            height = 1
+            while y + height < len(grid) and grid[y + height][x : end + 1] == row[x] + " " * (end - x - 1) + closing:
+                continued.add((x, y + height))
+                height += 1
+            if name:
+                boxes.append(DrawnBox(kind, name, x, y, end - x + 1, height))
+            x = end + 1
+    return boxes
+
+
+def _framed_boxes(grid: list[str]) -> list[DrawnBox]:
     height = len(grid)
     boxes = []
     for y, row in enumerate(grid):
@@ -178,8 +210,14 @@ def name_boxes(
             for kind in kinds
             for name in by_kind.get(kind, ())
             if (label := name.partition(HIDDEN_SUFFIX)[0]) == box.name
+            or box.name.startswith(f"{label} ")  # a one-line box: its numbers follow the name
             or (box.name.endswith("…") and label.startswith(shown))
         ]
+        if len(matches) > 1:  # "orders" and "orders-dlq" both start "orders-dlq  3.2/s": the longer one
+            longest = max(len(name) for _, name in matches)
+            matches = (
+                [match for match in matches if len(match[1]) == longest] if not box.name.endswith("…") else matches
+            )
         if len(matches) > 1 and where is not None:
             matches = [node for node in matches if where.get(node) == (box.x, box.y)]
         if len(matches) != 1:

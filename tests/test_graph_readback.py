@@ -14,7 +14,7 @@ from tests.readback import drawn_edges, expected_edges, precision_recall
 from tests.tui_support import START, at_position, drawn_graph
 from tui.app import create_app
 from tui.view.canvas import render_text
-from tui.view.layout import EdgeId, NodeId, Topology, layout
+from tui.view.layout import Density, EdgeId, NodeId, Topology, layout_for
 from tui.view.looks import NodeLook
 
 SIZES = [(100, 30), (200, 50)]
@@ -69,8 +69,10 @@ def topologies(draw: st.DrawFn) -> Topology:
     )
 
 
-def read_topology(topology: Topology, size: tuple[int, int]) -> tuple[set, list[str]]:
-    drawing = layout(topology)
+def read_topology(topology: Topology, size: tuple[int, int], density: Density | None = None) -> tuple[set, list[str]]:
+    """The topology drawn as on a terminal of ``size`` (the status and key bars take three lines)."""
+    width, height = size
+    drawing = layout_for(topology, width, height - 3, density)
     looks = {node: NodeLook(node[1], "", "", "", "", "") for node in drawing.boxes}
     lines = render_text(drawing, looks)
     nodes: set[NodeId] = set(drawing.boxes)
@@ -83,4 +85,12 @@ def read_topology(topology: Topology, size: tuple[int, int]) -> tuple[set, list[
 @given(topology=topologies())
 def test_random_topologies_read_back_as_they_are(topology, size):
     drawn, report = read_topology(topology, size)
+    assert precision_recall(drawn, set(topology.edges)) == (1.0, 1.0), "\n".join(report)
+
+
+@pytest.mark.parametrize("density", ["regular", "tight", "compact"])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topology=topologies())
+def test_every_density_reads_back_as_it_is(topology, density):
+    drawn, report = read_topology(topology, (100, 30), density)
     assert precision_recall(drawn, set(topology.edges)) == (1.0, 1.0), "\n".join(report)

@@ -296,9 +296,9 @@ async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_
 
     running, most, calls = 0, 0, 0
     lock = threading.Lock()
-    real_layout = tui.graph.layout
+    real_layout = tui.graph.layout_for
 
-    def slow_layout(topology):
+    def slow_layout(*request):
         nonlocal running, most, calls
         with lock:
             running += 1
@@ -306,12 +306,12 @@ async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_
             most = max(most, running)
         time.sleep(0.05)  # a big cluster's layout takes a while; frames keep coming meanwhile
         try:
-            return real_layout(topology)
+            return real_layout(*request)
         finally:
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(tui.graph, "layout", slow_layout)
+    monkeypatch.setattr(tui.graph, "layout_for", slow_layout)
     model = FlowModel()
     snapshots = []
     for i in range(12):  # each frame one more topic, read by one more group: a new topology every time
@@ -331,3 +331,29 @@ async def test_a_churning_topology_is_laid_out_one_layout_at_a_time_ending_with_
         assert ("topic", "topic-11") in graph.layout_shown.boxes
     assert most == 1
     assert calls < len(snapshots)  # changes that came while a layout ran were folded into the next
+
+
+async def test_at_80x24_the_whole_shop_chain_is_on_screen(shop_commands):
+    """The classic terminal size: the usual boxes do not fit its width, so they shrink to their names."""
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        text = await shown_at(pilot, 60)
+        for name in ("web-shop", "warehouse", "send-email", "send-text", "email-service", "sms-service"):
+            assert name in text
+        assert text.count("CMD·1") == 3
+        assert app.query_one("#graph").layout_shown.density == "tight"
+
+
+async def test_z_switches_to_one_line_boxes_and_back(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await at_position(app, 60)
+        graph = app.query_one("#graph")
+        assert graph.layout_shown.density == "regular"
+        await pilot.press("z")
+        await settle(app, lambda a: graph.settled)
+        assert graph.layout_shown.density == "compact"
+        assert "(¹warehouse" in await shown_after(pilot)
+        await pilot.press("z")
+        await settle(app, lambda a: graph.settled)
+        assert graph.layout_shown.density == "regular"

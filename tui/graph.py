@@ -7,7 +7,7 @@ worker thread and only when the topology changes, so boxes never move while numb
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -20,10 +20,19 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.view.canvas import Number, box_numbers, draw_frame, put_numbers
-from tui.view.layout import MAX_BOX_WIDTH, EdgeId, GraphLayout, NodeId, Topology, layout
+from tui.view.layout import MAX_BOX_WIDTH, Density, EdgeId, GraphLayout, NodeId, Topology, layout_for
 from tui.view.looks import NO_EDGE, EdgeLook, Looks, NodeLook, fallback_look
 
 ROWS_CACHED = 4096
+
+
+class LayoutRequest(NamedTuple):
+    """What a layout is made from: the topology, the cells it is shown on, and the density asked for."""
+
+    topology: Topology
+    width: int
+    height: int
+    density: Density | None
 
 
 RowKey = tuple[int, int, int, tuple[object, ...]]
@@ -101,6 +110,7 @@ class FlowGraph(ScrollView, can_focus=True):
         Binding("right", "move(1, 0)", "Right", show=False, id="graph.right"),
         Binding("up", "move(0, -1)", "Up", show=False, id="graph.up"),
         Binding("down", "move(0, 1)", "Down", show=False, id="graph.down"),
+        Binding("z", "toggle_compact", "One-line boxes", show=False, id="graph.compact"),
     ]
 
     class Selected(Message):
@@ -113,16 +123,19 @@ class FlowGraph(ScrollView, can_focus=True):
     class LaidOut(Message):
         """A layout finished in the worker thread."""
 
-        def __init__(self, layout: GraphLayout) -> None:
+        def __init__(self, request: LayoutRequest, layout: GraphLayout) -> None:
             super().__init__()
+            self.request = request
             self.layout = layout
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._layout: GraphLayout | None = None
-        self._topology: Topology | None = None
-        """The newest topology shown; the layout on screen may be an older one's until it is laid out."""
+        self._wanted: LayoutRequest | None = None
+        """The newest topology shown, at this size: the layout on screen may be for an older one."""
+        self._laid_out_for: LayoutRequest | None = None
         self._laying_out = False
+        self._density: Density | None = None
         self._looks: dict[NodeId, NodeLook] = {}
         self._edges: dict[EdgeId, EdgeLook] = {}
         self._selected: NodeId | None = None
@@ -145,36 +158,58 @@ class FlowGraph(ScrollView, can_focus=True):
 
     @property
     def settled(self) -> bool:
-        """Whether the layout on screen is the one for the latest topology shown."""
-        return self._layout is not None and self._layout.topology == self._topology
+        """Whether the layout on screen is the one for the latest topology shown, at this size."""
+        return self._layout is not None and self._laid_out_for == self._wanted
+
+    @property
+    def density(self) -> Density | None:
+        """The density asked for with the z key; None lets the graph choose what fits (layout_for)."""
+        return self._density
 
     def show(self, topology: Topology, looks: Looks) -> None:
         """Draw a view: its looks at once, its topology once laid out (off the UI loop, see _lay_out)."""
         self.set_looks(looks)
-        if topology != self._topology:
-            self._topology = topology
+        self._request(topology)
+
+    def _request(self, topology: Topology | None) -> None:
+        if topology is None:
+            return
+        width, height = self.size
+        wanted = LayoutRequest(topology, width or self.app.size.width, height or self.app.size.height, self._density)
+        if wanted != self._wanted:
+            self._wanted = wanted
             if not self._laying_out:
                 self._laying_out = True
-                self._lay_out(topology)
+                self._lay_out(wanted)
+
+    def on_resize(self) -> None:
+        self._request(self._wanted.topology if self._wanted else None)
+
+    def action_toggle_compact(self) -> None:
+        self._density = None if self._density == "compact" else "compact"
+        self.notify("One-line boxes." if self._density else "Boxes that fit the screen.", timeout=2)
+        self._request(self._wanted.topology if self._wanted else None)
 
     # One layout at a time. While producers are being named the topology changes almost every frame;
     # a thread per change would leave several layouts competing for the GIL with the UI loop, each
     # finished only to be thrown away. A change that arrives meanwhile is laid out next, newest only.
     @work(thread=True, group="layout")
-    def _lay_out(self, topology: Topology) -> None:
-        self.post_message(self.LaidOut(layout(topology)))
+    def _lay_out(self, request: LayoutRequest) -> None:
+        self.post_message(self.LaidOut(request, layout_for(*request)))
 
     @on(LaidOut)
     def _laid_out(self, message: LaidOut) -> None:
         message.stop()
-        if message.layout.topology != self._topology:
-            self._lay_out(self._topology)  # the topology changed while this one was laid out
+        if message.request != self._wanted:
+            assert self._wanted is not None
+            self._lay_out(self._wanted)  # the topology or the size changed while this one was laid out
             if self._layout is not None:
                 return
             # Nothing on screen yet: a layout a frame old beats an empty graph (new nodes are drawn
             # when the next one lands).
         else:
             self._laying_out = False
+        self._laid_out_for = message.request
         self.set_layout(message.layout)
 
     def set_layout(self, layout: GraphLayout) -> None:
@@ -317,14 +352,13 @@ class FlowGraph(ScrollView, can_focus=True):
             if box.x + box.width > origin and box.x < end:
                 look = looks.get(box.node) or fallback_look(box.node)
                 line = row - box.y
-                if line == 0:
-                    frame.append((box.node, look.border_class, look.badge, look.badge_class))
-                elif line == 1:
-                    frame.append((box.node, look.border_class, look.name))
+                if line <= 1:  # a border with a badge, a name, or a one-line box's mark and name
+                    frame.append((box.node, look.border_class, look.badge, look.badge_class, look.name, look.glyph))
                 else:
                     frame.append((box.node, look.border_class))
-                    if line == 2:
-                        numbers.append(box_numbers(box, look))
+                number = box_numbers(box, look, line, layout.density)
+                if number is not None:
+                    numbers.append(number)
         return (left, width, self._version, tuple(frame)), tuple(numbers)
 
     def _draw_frame(self, row: int, left: int, width: int) -> DrawnFrame:

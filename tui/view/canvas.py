@@ -11,7 +11,7 @@ from collections.abc import Mapping, Set
 
 from rich.cells import cell_len, set_cell_size
 
-from tui.view.layout import DOWN, LEFT, RIGHT, UP, Box, EdgeId, GraphLayout, NodeId
+from tui.view.layout import DOWN, LEFT, RIGHT, UP, Box, Density, EdgeId, GraphLayout, NodeId
 from tui.view.looks import NO_EDGE, WEIGHTS, EdgeLook, NodeLook, edge_look, fallback_look
 
 THIN = {
@@ -107,15 +107,24 @@ def draw_frame(
     for box in layout.boxes_in_rows(row, row):
         if box.x + box.width > origin and box.x < origin + span:
             node_look = node_looks.get(box.node) or fallback_look(box.node)
-            _draw_box(box, node_look, box.node == selected, row - box.y, chars, classes, origin)
+            draw = _draw_box if box.framed else _draw_line_box
+            draw(box, node_look, box.node == selected, row - box.y, chars, classes, origin, layout.density)
     return chars, classes, used
 
 
 def _draw_box(
-    box: Box, look: NodeLook, selected: bool, line: int, chars: list[str], classes: list[str], origin: int
+    box: Box,
+    look: NodeLook,
+    selected: bool,
+    line: int,
+    chars: list[str],
+    classes: list[str],
+    origin: int,
+    density: Density,
 ) -> None:
     border = f"{look.border_class} flow-graph--selected" if selected else look.border_class
     w, x = box.width, box.x - origin
+    inner = w - 2 * _padding(density)
     # Topics have round corners, services square ones; the selection gets a heavy frame.
     corners = "┏┓┗┛" if selected else "╭╮╰╯" if box.node[0] == "topic" else "┌┐└┘"
     horizontal, vertical = ("━", "┃") if selected else ("─", "│")
@@ -123,18 +132,58 @@ def _draw_box(
         left, right = (corners[0], corners[1]) if line == 0 else (corners[2], corners[3])
         put(chars, classes, x, left + horizontal * (w - 2) + right, border)
         if line == 0 and look.badge:  # the badge sits in the top border, like a title
-            put(chars, classes, x + 2, fit(f" {look.badge} ", w - 4), look.badge_class)
+            put(chars, classes, x + _padding(density), fit(f" {look.badge} ", inner), look.badge_class)
         return
     put(chars, classes, x, vertical, border)
     put(chars, classes, x + w - 1, vertical, border)
     if line == 1:
-        put(chars, classes, x + 2, fit(look.name, w - 4), border)
+        put(chars, classes, x + _padding(density), fit(look.name, inner), border)
     # line 2, the numbers, goes on top of the frame: see put_numbers
 
 
-def box_numbers(box: Box, look: NodeLook) -> Number:
-    """Where a box's detail line goes and what it says."""
-    return (box.x + 2, box.width - 4, look.detail, look.detail_class)
+def _draw_line_box(
+    box: Box,
+    look: NodeLook,
+    selected: bool,
+    line: int,
+    chars: list[str],
+    classes: list[str],
+    origin: int,
+    density: Density,
+) -> None:
+    """A one-line box: ``(¹name  3.2/s)`` for a topic, ``[name  lag 98]`` for a service; a box with more
+    ports than one has as many lines, the others empty. The selection shows in colour only."""
+    border = f"{look.border_class} flow-graph--selected" if selected else look.border_class
+    opening, closing = "()" if box.node[0] == "topic" else "[]"
+    w, x = box.width, box.x - origin
+    put(chars, classes, x, opening + " " * (w - 2) + closing, border)
+    if line == 0:
+        if look.glyph:
+            put(chars, classes, x + 1, look.glyph[:1], look.badge_class)
+        put(chars, classes, x + 2, fit(look.name, w - BRIEF - 4), border)
+    # the numbers go on top, right-aligned: see put_numbers
+
+
+BRIEF = 8
+"""Cells for a one-line box's numbers (NodeLook.brief)."""
+
+
+def _padding(density: Density) -> int:
+    """Cells between a framed box's side and its text."""
+    return 1 if density == "tight" else 2
+
+
+def box_numbers(box: Box, look: NodeLook, line: int, density: Density = "regular") -> Number | None:
+    """Where a box's numbers go on line ``line`` of it and what they say, or None when that line has none."""
+    if not box.framed:
+        if line != 0:
+            return None
+        return (box.x + box.width - 1 - BRIEF, BRIEF, look.brief.rjust(BRIEF)[-BRIEF:], look.detail_class)
+    if line != 2:
+        return None
+    pad = _padding(density)
+    text = look.brief if density == "tight" else look.detail
+    return (box.x + pad, box.width - 2 * pad, text, look.detail_class)
 
 
 def put_numbers(chars: list[str], classes: list[str], numbers: tuple[Number, ...], origin: int) -> None:
@@ -154,9 +203,13 @@ def render_text(
     for row in range(layout.height):
         chars, classes, _ = draw_frame(layout, node_looks, edge_looks or {}, selected, row, 0, layout.width)
         numbers = tuple(
-            box_numbers(box, node_looks.get(box.node) or fallback_look(box.node))
+            number
             for box in layout.boxes_in_rows(row, row)
-            if row - box.y == 2
+            if (
+                number := box_numbers(
+                    box, node_looks.get(box.node) or fallback_look(box.node), row - box.y, layout.density
+                )
+            )
         )
         put_numbers(chars, classes, numbers, 0)
         lines.append("".join(chars).rstrip())

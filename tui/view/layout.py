@@ -18,16 +18,24 @@ from itertools import pairwise
 from typing import Literal, NamedTuple
 
 NodeKind = Literal["service", "topic"]
+Density = Literal["regular", "tight", "compact"]
+"""How boxes are drawn: framed with a line of numbers; framed and only as wide as their names (for a
+narrow terminal); or one line each, name and numbers side by side (for a dense graph)."""
 NodeId = tuple[NodeKind, str]
 EdgeId = tuple[NodeId, NodeId]
 
 BOX_HEIGHT = 4
 ROW_GAP = 1
 # Boxes hold a name and a short line of numbers (topics "6.0/s · 3p", services "lag 1.2k WARN"); badges
-# sit in the top border. The sizes let the seed's five-column shop fit a 100-column terminal.
+# sit in the top border. The sizes let the seed's five-column shop fit a 100-column terminal, and tight
+# boxes let it fit 80 columns.
 MIN_WIDTH = {"topic": 14, "service": 17}
+TIGHT_MIN_WIDTH = 9
+"""Room for a badge in the top border: ``╭ CMD·1 ╮``."""
+COMPACT_EXTRA = 12
+"""A one-line box's room besides its name: brackets, a mark and its numbers."""
 MAX_BOX_WIDTH = 30
-CHANNEL_WIDTH = 5
+CHANNEL_WIDTH = {"regular": 5, "tight": 3, "compact": 4}
 SWEEPS = 4
 BUCKET = 32
 
@@ -56,11 +64,14 @@ class Box(NamedTuple):
     layer: int
     height: int = BOX_HEIGHT
     """A box taller than usual has more rows where lines can enter and leave it (its ports)."""
+    framed: bool = True
+    """Framed boxes have a top and a bottom border; one-line (compact) boxes have none."""
 
     @property
     def port_rows(self) -> range:
         """The rows where lines enter and leave: every row between the top and bottom borders."""
-        return range(self.y + 1, self.y + self.height - 1)
+        inset = 1 if self.framed else 0
+        return range(self.y + inset, self.y + self.height - inset)
 
 
 class Arrow(NamedTuple):
@@ -94,6 +105,7 @@ class GraphLayout:
     arrows: list[Arrow]
     layers: list[list[NodeId]]
     """Real nodes per layer, top to bottom (waypoints left out): what keyboard navigation walks."""
+    density: Density = "regular"
     _rows: dict[int, list[Segment]] = field(default_factory=dict)
     _verticals: dict[int, list[Segment]] = field(default_factory=dict)
     _box_rows: list[tuple[int, int, Box]] = field(default_factory=list)
@@ -196,13 +208,18 @@ HIDDEN_SUFFIX = "\x1f"
 unknown writer writes, say, where every such box reads "unknown writer")."""
 
 
-def box_width(node: NodeId) -> int:
-    shown = node[1].partition(HIDDEN_SUFFIX)[0]
-    return min(max(len(shown) + 4, MIN_WIDTH[node[0]]), MAX_BOX_WIDTH)
+def box_width(node: NodeId, density: Density = "regular") -> int:
+    shown = len(node[1].partition(HIDDEN_SUFFIX)[0])
+    if density == "tight":
+        return min(max(shown + 2, TIGHT_MIN_WIDTH), MAX_BOX_WIDTH)
+    if density == "compact":
+        return min(shown + COMPACT_EXTRA, MAX_BOX_WIDTH)
+    return min(max(shown + 4, MIN_WIDTH[node[0]]), MAX_BOX_WIDTH)
 
 
-def layout(topology: Topology) -> GraphLayout:
-    """Boxes, edge routes and layers for a topology; deterministic, and only the topology matters."""
+def layout(topology: Topology, density: Density = "regular") -> GraphLayout:
+    """Boxes, edge routes and layers for a topology; deterministic: only the topology and the density
+    matter, so numbers changing never move a box."""
     nodes: list[NodeId] = [("service", s) for s in topology.services] + [("topic", t) for t in topology.topics]
     successors: dict[NodeId, list[NodeId]] = defaultdict(list)
     for source, target in topology.edges:
@@ -213,7 +230,23 @@ def layout(topology: Topology) -> GraphLayout:
     _order_layers(layers, chains)
     from tui.view.routing import place  # routing is built on this module's types
 
-    return place(topology, layers, chains)
+    return place(topology, layers, chains, density)
+
+
+def layout_for(topology: Topology, width: int, height: int, density: Density | None = None) -> GraphLayout:
+    """The layout to show on ``width`` x ``height`` cells: ``density`` when one is asked for; else framed
+    boxes, as wide as their names when the usual ones do not fit the width, and one-line boxes when
+    framed ones would take more than three screens' height."""
+    if density is not None:
+        return layout(topology, density)
+    chosen = layout(topology, "regular")
+    if chosen.width > width:
+        chosen = layout(topology, "tight")
+    if chosen.height > 3 * height:
+        compact = layout(topology, "compact")
+        if compact.height < chosen.height:
+            return compact
+    return chosen
 
 
 Drawn = tuple[NodeId, NodeId, EdgeId]

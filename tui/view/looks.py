@@ -32,6 +32,10 @@ class NodeLook:
     detail: str
     detail_class: str
     border_class: str
+    brief: str = ""
+    """The numbers in at most eight cells, for boxes that are only as wide as their names or one line tall."""
+    glyph: str = ""
+    """The mark in one cell, in front of a one-line box's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,8 @@ def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[No
             f"{rate_text(topic.rate)} · {topic.partitions}p",
             "flow-graph--dim",
             f"flow-graph--{mark.css}",
+            rate_text(topic.rate),
+            mark.glyph,
         )
     chained = {service for f in snapshot.findings if f.kind == "command_chain" for service in f.services}
     groups = {group.id: group for group in snapshot.groups}
@@ -103,10 +109,13 @@ def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[No
         mine = [groups[g] for g in service.groups if g in groups]
         if mine:
             status = max((g.status for g in mine), key=lambda s: s.severity)
-            detail = f"lag {compact_number(sum(g.lag for g in mine))} {status.value}"
+            lag = compact_number(sum(g.lag for g in mine))
+            detail = f"lag {lag} {status.value}"
+            brief = f"lag {lag}" if status.severity == 0 else status.value
             detail_class = f"flow-graph--status-{STATUS_MARKS[status].css}"
         else:
             detail = f"writes {rate_text(written.get(service.name))}"
+            brief = rate_text(written.get(service.name))
             detail_class = "flow-graph--dim"
         chain = service.name in chained
         looks[("service", service.name)] = NodeLook(
@@ -116,10 +125,19 @@ def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[No
             detail,
             detail_class,
             "flow-graph--dim" if service.unknown else "flow-graph--service",
+            brief,
+            CHAIN_MARK.glyph if chain else "",
         )
     for topic_name, rate in _unknown_writes(snapshot).items():
         looks[unknown_writer(topic_name)] = NodeLook(
-            UNKNOWN_WRITER, "?", "flow-graph--badge", f"writes {rate_text(rate)}", "flow-graph--dim", "flow-graph--dim"
+            UNKNOWN_WRITER,
+            "?",
+            "flow-graph--badge",
+            f"writes {rate_text(rate)}",
+            "flow-graph--dim",
+            "flow-graph--dim",
+            rate_text(rate),
+            "?",
         )
     return looks
 

@@ -27,6 +27,8 @@ class Mark:
     style: str
     css: str
     meaning: str
+    glyph: str = ""
+    """The mark in one cell, in front of the name of a one-line box."""
 
     def badge_for(self, audiences: int) -> str:
         return self.badge.format(audiences=audiences)
@@ -42,15 +44,17 @@ KIND_MARKS: dict[TopicKind, Mark] = {
         "bold black on yellow",
         "command",
         "a command topic: exactly one consumer group reads it (an audience of one)",
+        "¹",
     ),
     "event": Mark("×{audiences}", "event ×{audiences}", "cyan", "event", "an event topic and its number of audiences"),
-    "unread": Mark("unread", "unread", "dim", "unread", "no consumer group reads it"),
+    "unread": Mark("unread", "unread", "dim", "unread", "no consumer group reads it", "∅"),
     "internal": Mark(
         "internal",
         "internal",
         "dim italic",
         "internal",
         "Kafka's or a framework's own topic (offsets, Connect, Streams): one audience by design, never flagged",
+        "·",
     ),
 }
 KIND_ORDER: dict[TopicKind, int] = {kind: index for index, kind in enumerate(KIND_MARKS)}
@@ -78,7 +82,7 @@ STATUS_MARKS: dict[LagStatus, Mark] = {
 }
 
 CHAIN_MARK = Mark(
-    "CHAIN", "CHAIN", "bold black on red", "chain", "a service that receives commands and issues more commands"
+    "CHAIN", "CHAIN", "bold black on red", "chain", "a service that receives commands and issues more commands", "»"
 )
 UNKNOWN_WRITER_MEANING = (
     "unknown writer: offsets grow, but no idempotent or transactional producer and no sampled record "

@@ -27,6 +27,7 @@ from tui.view.layout import (
     ROW_GAP,
     Arrow,
     Box,
+    Density,
     EdgeId,
     GraphLayout,
     NodeId,
@@ -59,8 +60,11 @@ class Bundle:
         return self.key[2]
 
 
-def place(topology: Topology, layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]) -> GraphLayout:
+def place(
+    topology: Topology, layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]], density: Density = "regular"
+) -> GraphLayout:
     """Boxes, lines and arrows for layers already ordered; ``chains`` gives each edge's path, left to right."""
+    framed = density != "compact"
     layer_of = {node: index for index, layer in enumerate(layers) for node in layer}
     bundles = _bundles(chains, layer_of)
     outgoing: dict[NodeId, list[Bundle]] = defaultdict(list)  # bundles leaving a node's right side
@@ -72,15 +76,15 @@ def place(topology: Topology, layers: list[list[NodeId]], chains: dict[EdgeId, l
             incoming[node].append(bundle)
     extra: dict[NodeId, int] = defaultdict(int)
     for _ in range(REPAIRS + 1):
-        heights = {node: _height(node, outgoing, incoming, extra) for node in layer_of}
-        tops = _tops(layers, chains, heights)
-        ports = _ports(bundles, outgoing, incoming, tops, heights)
+        heights = {node: _height(node, outgoing, incoming, extra, framed) for node in layer_of}
+        tops = _tops(layers, chains, heights, framed)
+        ports = _ports(bundles, outgoing, incoming, tops, heights, framed)
         columns, grow = _columns(bundles, ports, len(layers))
         if not grow:
             break
         for node in grow:
             extra[node] += 1
-    return _route(topology, layers, bundles, heights, tops, ports, columns)
+    return _route(topology, layers, bundles, heights, tops, ports, columns, density)
 
 
 def _bundles(chains: dict[EdgeId, list[NodeId]], layer_of: dict[NodeId, int]) -> list[Bundle]:
@@ -118,16 +122,20 @@ def _bundles(chains: dict[EdgeId, list[NodeId]], layer_of: dict[NodeId, int]) ->
 
 
 def _height(
-    node: NodeId, outgoing: dict[NodeId, list[Bundle]], incoming: dict[NodeId, list[Bundle]], extra: dict[NodeId, int]
+    node: NodeId,
+    outgoing: dict[NodeId, list[Bundle]],
+    incoming: dict[NodeId, list[Bundle]],
+    extra: dict[NodeId, int],
+    framed: bool,
 ) -> int:
     if is_waypoint(node):
         return 1
-    ports = max(len(outgoing.get(node, ())), len(incoming.get(node, ())))
-    return max(BOX_HEIGHT, ports + 2) + extra.get(node, 0)
+    ports = max(len(outgoing.get(node, ())), len(incoming.get(node, ())), 1) + extra.get(node, 0)
+    return max(BOX_HEIGHT, ports + 2) if framed else ports
 
 
 def _tops(
-    layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]], heights: dict[NodeId, int]
+    layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]], heights: dict[NodeId, int], framed: bool
 ) -> dict[NodeId, int]:
     """Each node's top row: in layer order, lined up with its middle predecessor so that chains run
     straight, but never above the node before it."""
@@ -140,13 +148,14 @@ def _tops(
     for layer in layers:
         cursor = 0
         for node in layer:
-            offset = 0 if is_waypoint(node) else 1
+            offset = 1 if framed and not is_waypoint(node) else 0
             linked = sorted(first_port[p] for p in predecessors[node] if p in first_port)
             wanted = linked[(len(linked) - 1) // 2] - offset if linked else cursor
             top = max(cursor, wanted)
             tops[node] = top
             first_port[node] = top + offset
-            cursor = top + heights[node] + ROW_GAP
+            # One-line boxes stack without a gap; a waypoint keeps one, so its line is not taken for a box's.
+            cursor = top + heights[node] + (ROW_GAP if framed or is_waypoint(node) else 0)
     return tops
 
 
@@ -160,6 +169,7 @@ def _ports(
     incoming: dict[NodeId, list[Bundle]],
     tops: dict[NodeId, int],
     heights: dict[NodeId, int],
+    framed: bool,
 ) -> Ports:
     """Rows for every bundle at every box it meets. Lines leave a box in the order of where they go,
     top to bottom; lines into a box take the rows where nothing leaves the box on their left, first
@@ -167,8 +177,8 @@ def _ports(
     ports: Ports = {}
 
     def rows(node: NodeId) -> list[int]:
-        top = tops[node]
-        return [top] if is_waypoint(node) else list(range(top + 1, top + heights[node] - 1))
+        top, inset = tops[node], 1 if framed and not is_waypoint(node) else 0
+        return list(range(top + inset, top + heights[node] - inset))
 
     def centre(nodes: list[NodeId]) -> float:
         return sum(tops[node] for node in nodes) / len(nodes)
@@ -307,9 +317,10 @@ def _route(
     tops: dict[NodeId, int],
     ports: Ports,
     columns: dict[int, int],
+    density: Density,
 ) -> GraphLayout:
-    widths = [max((box_width(n) for n in layer if not is_waypoint(n)), default=2) for layer in layers]
-    gaps = [CHANNEL_WIDTH] * len(layers)
+    widths = [max((box_width(n, density) for n in layer if not is_waypoint(n)), default=2) for layer in layers]
+    gaps = [CHANNEL_WIDTH[density]] * len(layers)
     for bundle in bundles:
         if bundle.number in columns:
             gaps[bundle.channel] = max(gaps[bundle.channel], columns[bundle.number] + 3)
@@ -323,8 +334,9 @@ def _route(
         column_end = xs[index] + widths[index]  # boxes line up on the right, where their lines leave
         for node in layer:
             if not is_waypoint(node):
-                width = box_width(node)
-                boxes[node] = Box(node, column_end - width, tops[node], width, index, heights[node])
+                width = box_width(node, density)
+                framed = density != "compact"
+                boxes[node] = Box(node, column_end - width, tops[node], width, index, heights[node], framed)
     segments: list[Segment] = []
     arrows: list[Arrow] = []
     for bundle in bundles:
@@ -352,4 +364,4 @@ def _route(
     height = max([height, *(tops[n] + 1 for layer in layers for n in layer)])
     width = xs[-1] + widths[-1] if xs else 0
     real_layers = [[n for n in layer if not is_waypoint(n)] for layer in layers]
-    return GraphLayout(topology, width, height, boxes, segments, arrows, [lay for lay in real_layers if lay])
+    return GraphLayout(topology, width, height, boxes, segments, arrows, [lay for lay in real_layers if lay], density)
