@@ -23,6 +23,7 @@ from tests.live_helpers import (
     create_topics,
     delete_topics,
     describe_all_groups,
+    kafka_tool,
     produce,
     refreshes,
     run_until,
@@ -233,6 +234,23 @@ async def test_a_topic_deleted_while_watched_is_not_created_again(kafka):
     latest = sink.of_kind("topics")[-1]
     assert topic not in {info.name for info in latest.topics}
     assert sink.model.snapshot().topic(topic) is None
+
+
+async def test_a_group_deleted_with_kafkas_tool_goes_and_its_neighbour_stays(kafka):
+    topic, doomed, kept = unique("deleted-group-orders"), unique("doomed"), unique("kept")
+    await create_topics(kafka.bootstrap, {topic: 1})
+    await produce(kafka.bootstrap, topic, 10)
+    await consume_and_commit(kafka.bootstrap, doomed, [topic], 5)
+    await consume_and_commit(kafka.bootstrap, kept, [topic], 5)
+    source = LiveSource(settings_for(kafka.bootstrap), interval=0.5, sample=False)
+    sink = Collector()
+    task = await run_until(source, sink, lambda: sink.model.snapshot().group(doomed) is not None)
+    kafka_tool("consumer-groups", "--bootstrap-server", kafka.bootstrap, "--delete", "--group", doomed)
+    try:
+        await wait_until_async(lambda: sink.model.snapshot().group(doomed) is None, f"{doomed} to go", timeout=20)
+    finally:
+        await stop(task)
+    assert sink.model.snapshot().group(kept) is not None
 
 
 async def test_the_interval_changes_while_running(kafka):

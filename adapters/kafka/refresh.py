@@ -106,7 +106,8 @@ class Refresher:
     def __init__(self, wire: Wire, sampler: Sampler | None = None) -> None:
         self.wire = wire
         self.sampler = sampler
-        self._groups: set[str] = set()
+        self._groups: dict[str, str] = {}
+        """Every group seen, with its protocol kind, until a coordinator says it is gone."""
         self._producer_topics: set[str] = set()
         self._ends: dict[str, dict[int, int]] = {}
         self.last = RefreshReport()
@@ -181,8 +182,10 @@ class Refresher:
             self._each(report, fetch_requests),
         )
 
-        all_listed = len(listed) == len(nodes)  # only then is a group missing from every list gone
-        observations.extend(self._groups_observations(t, listed, classic, consumer, all_listed, report))
+        gone: set[str] = set()
+        if len(listed) == len(nodes):  # only then can a group missing from every list be gone
+            gone = await self._confirmed_gone(report, nodes, listed)
+        observations.extend(self._groups_observations(t, listed, classic, consumer, gone, report))
         observations.extend(_commits_observations(t, commits, partition_counts))
         observations.extend(self._producers_observations(t, producers, transactions, partition_counts))
         if self.sampler is not None and plan:
@@ -245,7 +248,7 @@ class Refresher:
         listed: dict[int, list[ListedGroup]],
         classic: dict[int, list[ClassicGroup]],
         consumer: dict[int, list[ConsumerGroup]],
-        complete: bool,
+        gone: set[str],
         report: RefreshReport,
     ) -> list[Observation]:
         observations: list[Observation] = []
@@ -280,13 +283,39 @@ class Refresher:
                         protocol_type=listing.protocol_type or kind,
                     )
                 )
-        if complete:
-            observations.extend(GroupObs(t=t, group=gone, state="Dead") for gone in sorted(self._groups - present))
-            self._groups = present
-        else:
-            self._groups |= present
+        observations.extend(GroupObs(t=t, group=group_id, state="Dead") for group_id in sorted(gone))
+        for group_id in gone:
+            del self._groups[group_id]
+        self._groups.update((listing.group_id, _kind(listing)) for groups in listed.values() for listing in groups)
         report.groups = len(present)
         return observations
+
+    async def _confirmed_gone(
+        self, report: RefreshReport, nodes: list[int], listed: dict[int, list[ListedGroup]]
+    ) -> set[str]:
+        """The known groups missing from every listing that their coordinator says no longer exist.
+
+        A broker lists only the groups of coordinator partitions it has loaded, without an error, so while a
+        broker shuts down or a coordinator moves a living group is missing from every list. Only a describe
+        answered "not found" (or Dead) by the group's coordinator proves it gone; the other brokers answer
+        "not coordinator". Share and streams groups cannot be described here and go when they are unlisted.
+        """
+        present = {listing.group_id for groups in listed.values() for listing in groups}
+        missing = {group: kind for group, kind in self._groups.items() if group not in present}
+        if not missing:
+            return set()
+        classic = sorted(g for g, kind in missing.items() if kind == "classic")
+        consumer = sorted(g for g, kind in missing.items() if kind == "consumer")
+        classic_answers, consumer_answers = await asyncio.gather(
+            self._each(report, dict.fromkeys(nodes, DescribeGroupsRequest(classic)) if classic else {}),
+            self._each(report, dict.fromkeys(nodes, ConsumerGroupDescribeRequest(consumer)) if consumer else {}),
+        )
+        gone = {g for g, kind in missing.items() if kind not in ("classic", "consumer")}
+        for answers in (*classic_answers.values(), *consumer_answers.values()):
+            for answer in answers:
+                if answer.error_code == GROUP_ID_NOT_FOUND or (answer.error_code == 0 and answer.state == "Dead"):
+                    gone.add(answer.group_id)
+        return gone
 
     # -- producers -------------------------------------------------------------------------------------------
 
