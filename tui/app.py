@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
-from flow.sanitize import clean
 from tui.details import DetailsPanel
 from tui.graph import FlowGraph
 from tui.help import HelpScreen
 from tui.keybar import KeyBar
-from tui.messages import FrameReady, SessionFailed
+from tui.messages import FrameReady
 from tui.prompt import Prompt
-from tui.recording import Recordings
+from tui.source_app import SourceApp
 from tui.statusbar import CaptionBar, StatusBar
 from tui.tables import FlowTable
 from tui.verbs import VerbPalette, run_command, save_screenshot
+from tui.view.layout import NodeId
 from tui.view.projection import View, ViewFilter, build_view
+from tui.view.scope import Scope, starts_grouped
 from tui.view.status import status_text
 from tui.view.tables import GROUPS, SERVICES, TOPICS
 
@@ -42,18 +42,18 @@ if TYPE_CHECKING:
     # The app paints before these load: the session thread imports the data side (pydantic, the
     # readers, the model) while the first frame is already on screen.
     from adapters.files.recorder import Recorder
-    from adapters.session import Frame, Session
-    from adapters.source import Controls, Source
+    from adapters.session import Frame
+    from adapters.source import Source
     from flow.config import ModelConfig
 
 
-class FlowscopeApp(App[int]):
+class FlowscopeApp(SourceApp):
     """Producers -> topics -> consumer groups, live or replayed, with command topics flagged."""
 
     CSS_PATH = "app.tcss"
     TITLE = "flowscope"
     AUTO_FOCUS = "#graph"
-    COMMANDS: ClassVar = App.COMMANDS | {VerbPalette}
+    COMMANDS: ClassVar = SourceApp.COMMANDS | {VerbPalette}
 
     BINDINGS: ClassVar = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -78,8 +78,6 @@ class FlowscopeApp(App[int]):
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False, id="app.screenshot"),
         Binding("r", "toggle_recording", "Record", id="live.record"),
     ]
-    PLAYBACK_ACTIONS = frozenset({"toggle_pause", "step", "seek_start", "seek_end"})
-    LIVE_ACTIONS = frozenset({"toggle_recording"})
 
     def __init__(
         self,
@@ -89,17 +87,12 @@ class FlowscopeApp(App[int]):
         publish_interval: float = 0.25,
         recorder: Recorder | None = None,
     ) -> None:
-        super().__init__()
-        self._source = source
-        self._config = config
-        self._publish_interval = publish_interval
-        self._runtime = ExitStack()
-        self.recordings = Recordings(recorder)
-        self.session: Session | None = None
-        self.frame: Frame | None = None
+        super().__init__(source, config=config, publish_interval=publish_interval, recorder=recorder)
         self.shown: View | None = None
-        """What the views show now: the last frame under the current filter."""
+        """What the views show now: the last frame under the current filter and scope."""
         self.view_filter = ViewFilter()
+        self.scope = Scope()
+        """What the graph shows (whole, a focus, the overview): the graph changes it, frames follow it."""
         self.view = "graph"
         self.selection: tuple[str, str] | None = None
         self.details_open = False
@@ -115,6 +108,7 @@ class FlowscopeApp(App[int]):
     def compose(self) -> ComposeResult:
         yield StatusBar(Text(" flowscope ", style="bold reverse") + Text("  starting…", style="dim"), id="status")
         yield CaptionBar(id="caption")
+        yield CaptionBar(marker="» ", id="crumbs")
         with Horizontal(id="main"):
             with ContentSwitcher(initial="graph", id="views"):
                 yield FlowGraph(id="graph")
@@ -125,68 +119,19 @@ class FlowscopeApp(App[int]):
         yield Prompt(id="prompt")
         yield KeyBar(id="keys")
 
-    def on_mount(self) -> None:
-        # The details, the prompt and the caption start hidden in app.tcss (hiding them here would
-        # restyle the screen before its first frame).
-        from adapters.runtime import interactive
-
-        self._runtime.enter_context(interactive())
-        self.call_after_refresh(self._start_session)
-
-    def _start_session(self) -> None:
-        """Start folding once the first frame is on screen (the session imports the data side)."""
-        from adapters.session import Session
-
-        self.session = Session(
-            self._source,
-            self._frame_from_session,
-            config=self._config,
-            publish_interval=self._publish_interval,
-            paced=True,
-            on_error=self._error_from_session,
-        )
-        if self.recordings.current is not None:  # recording from the very first observation (live --record)
-            self.session.set_tap(self.recordings.current.write)
-        self.session.start()
-
-    def _error_from_session(self, error: BaseException) -> None:  # on the session's thread
-        self.post_message(SessionFailed(str(error) or type(error).__name__))
-
-    def on_unmount(self) -> None:
-        if self.session is not None:
-            self.session.stop()
-        self._runtime.close()
-        self.recordings.finish(self.session)
-
-    @property
-    def controls(self) -> Controls:
-        """What the running source lets the user do (nothing until the session has made the source)."""
-        from adapters.source import Controls
-
-        source = self.session.source if self.session is not None else None
-        return source.controls if source is not None else Controls()
-
-    def call_source(self, control: Callable[..., object], *args: object) -> None:
-        """Run a source control on the session's loop (controls are not thread-safe)."""
-        if self.session is not None:
-            self.session.call(control, *args)
-
-    @on(SessionFailed)
-    def _session_failed(self, message: SessionFailed) -> None:
-        self.notify(clean(message.text, 300), title="The source stopped", severity="error", timeout=30, markup=False)
-
     # -- frames ---------------------------------------------------------------------------------------
 
     def _frame_from_session(self, frame: Frame) -> None:
         """Runs on the session's thread: work out the view, then hand the frame over."""
-        self.post_message(FrameReady(frame, build_view(frame.snapshot, self.view_filter)))
+        self.post_message(FrameReady(frame, build_view(frame.snapshot, self.view_filter, self.scope)))
 
     @on(FrameReady)
     def _apply_frame(self, message: FrameReady) -> None:
         if self.return_code is not None or not self.screen_stack:
             return  # a frame that arrived while the app shuts down
         self.frame = message.frame
-        current = message.view.filter is self.view_filter  # else the filter changed while it travelled
+        # Else the filter or the graph's scope changed while the frame travelled: work the view out again.
+        current = message.view.filter is self.view_filter and message.view.scope is self.scope
         try:
             self.refresh_views(message.view if current else None)
         except NoMatches:
@@ -196,6 +141,9 @@ class FlowscopeApp(App[int]):
 
             self.refresh_bindings()  # the source's keys apply now that it is known
             freeze_long_lived()
+            graph = self._main.query_one("#graph", FlowGraph)
+            if starts_grouped(message.view.whole, graph.size.height or self.size.height):
+                graph.zoom(Scope(grouped=True), remember=False)  # a big cluster opens on its overview
         self.frames_applied += 1
         if self.session is not None:
             self.session.acknowledge()
@@ -205,13 +153,14 @@ class FlowscopeApp(App[int]):
         frame = self.frame
         if frame is None:
             return
-        view = view or build_view(frame.snapshot, self.view_filter)
+        view = view or build_view(frame.snapshot, self.view_filter, self.scope)
         self.shown = view
         main = self._main
         with self.batch_update():
             main.query_one("#status", StatusBar).show(status_text(frame, recording=self.recordings.badge()))
             main.query_one("#caption", CaptionBar).show(frame.snapshot.note)
-            main.query_one("#graph", FlowGraph).show(view.topology, view.looks)
+            main.query_one("#crumbs", CaptionBar).show(view.crumbs)
+            main.query_one("#graph", FlowGraph).show(view.topology, view.looks, view.screens)
             if self.view != "graph":
                 self._table(self.view).show(view.rows(self.view))
             if self.details_open and self.selection is not None:
@@ -226,6 +175,16 @@ class FlowscopeApp(App[int]):
     def _graph_selected(self, message: FlowGraph.Selected) -> None:
         if message.node is not None:
             self._set_selection(*message.node)
+
+    @on(FlowGraph.Zoomed)
+    def _zoomed(self, message: FlowGraph.Zoomed) -> None:
+        self.scope = message.scope
+        self.refresh_views()
+
+    @on(FlowGraph.Activated)
+    def _graph_activated(self, message: FlowGraph.Activated) -> None:
+        self._set_selection(*message.node)
+        self.action_details(open_only=True)
 
     @on(FlowTable.Selected)
     def _table_selected(self, message: FlowTable.Selected) -> None:
@@ -262,9 +221,11 @@ class FlowscopeApp(App[int]):
         self._table({"topic": "topics", "group": "groups", "service": "services"}[kind]).select_key(name)
 
     def go_to(self, kind: str, name: str) -> None:
-        """Show a topic or group and open its details (the palette's jumps)."""
-        if kind == "group":
-            self.action_view("groups")
+        """The palette's jumps: focus on a topic, or on the service behind a consumer group, with details."""
+        group = self.frame.snapshot.group(name) if kind == "group" and self.frame else None
+        node: NodeId = ("service", group.service) if group else ("topic", name)
+        self.action_view("graph")
+        self._main.query_one("#graph", FlowGraph).focus_on(node)
         self.select(kind, name)
         self.action_details(open_only=True)
 
@@ -306,7 +267,7 @@ class FlowscopeApp(App[int]):
             run_command(self, message.value)
 
     def action_back_out(self) -> None:
-        """Back out one level: the prompt, then the details panel, then the filter, then the view."""
+        """Back out one level: the prompt, the details panel, the graph's last zoom, the filter, the view."""
         prompt = self._main.query_one("#prompt", Prompt)
         if prompt.is_open:
             prompt.close()
@@ -314,6 +275,8 @@ class FlowscopeApp(App[int]):
         elif self.details_open:
             self.details_open = False
             self._main.query_one("#details", DetailsPanel).display = False
+        elif self.view == "graph" and self._main.query_one("#graph", FlowGraph).back():
+            pass  # out of a focus or an opened group, back to where the graph was
         elif self.view_filter.text or self.view_filter.commands_only:
             self.set_filter(replace(self.view_filter, text="", commands_only=False))
         elif self.view != "graph":
@@ -321,54 +284,6 @@ class FlowscopeApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self))
-
-    # -- source controls: replay or live, as the source declares --------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        name = action.partition("(")[0]
-        if name in self.PLAYBACK_ACTIONS:
-            return self.controls.playback is not None
-        if name in self.LIVE_ACTIONS:
-            return self.controls.live is not None
-        return True
-
-    def action_toggle_pause(self) -> None:
-        if (playback := self.controls.playback) is not None:
-            self.call_source(playback.toggle_pause)
-
-    def action_step(self, count: int) -> None:
-        if (playback := self.controls.playback) is not None:
-            self.call_source(playback.step, count)
-
-    def action_seek_start(self) -> None:
-        if (playback := self.controls.playback) is not None:
-            self.call_source(playback.seek_start)
-
-    def action_seek_end(self) -> None:
-        if (playback := self.controls.playback) is not None:
-            self.call_source(playback.seek_end)
-
-    def action_tempo(self, step: int) -> None:
-        """+ and -: a replay's speed, or how often a live source refreshes (the source's own ladder)."""
-        playback, live = self.controls.playback, self.controls.live
-        if playback is not None:
-            self.call_source(playback.faster if step > 0 else playback.slower)
-        elif live is not None:
-            self.change_interval(live.shorter_interval if step > 0 else live.longer_interval)
-
-    def change_interval(self, change: Callable[[], object]) -> None:
-        """Change the live refresh interval on the session's loop, then say what it is now (the source clamps it)."""
-        live = self.controls.live
-        if live is not None and self.session is not None:
-            self.session.call_wait(change)
-            self.notify(f"Refreshing every {live.interval:g}s.", timeout=2)
-
-    def action_toggle_recording(self) -> None:
-        """Start recording the live view to a new file in the current directory, or finish it."""
-        live = self.controls.live
-        if self.session is not None and live is not None:
-            self.recordings.toggle(self, self.session, live, self.frame.snapshot.status if self.frame else None)
-            self.refresh_views()
 
     def action_save_screenshot(self) -> None:
         save_screenshot(self)

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from tui.view.canvas import Number, box_numbers, draw_frame, put_numbers
 from tui.view.layout import MAX_BOX_WIDTH, Density, EdgeId, GraphLayout, NodeId, Topology, layout_for
 from tui.view.looks import NO_EDGE, EdgeLook, Looks, NodeLook, fallback_look
+from tui.view.scope import Scope, is_group
 
 ROWS_CACHED = 4096
 
@@ -33,6 +34,7 @@ class LayoutRequest(NamedTuple):
     width: int
     height: int
     density: Density | None
+    screens: int
 
 
 RowKey = tuple[int, int, int, tuple[object, ...]]
@@ -110,6 +112,11 @@ class FlowGraph(ScrollView, can_focus=True):
         Binding("right", "move(1, 0)", "Right", show=False, id="graph.right"),
         Binding("up", "move(0, -1)", "Up", show=False, id="graph.up"),
         Binding("down", "move(0, 1)", "Down", show=False, id="graph.down"),
+        Binding("enter", "activate", "Focus", id="graph.activate"),
+        Binding("f", "focus_selected", "Focus", show=False, id="graph.focus"),
+        Binding("o", "overview", "Overview", id="graph.overview"),
+        Binding("less_than_sign", "hops(-1)", "Fewer steps", key_display="<", show=False, id="graph.fewer"),
+        Binding("greater_than_sign", "hops(1)", "More steps", key_display=">", show=False, id="graph.more"),
         Binding("z", "toggle_compact", "One-line boxes", show=False, id="graph.compact"),
     ]
 
@@ -117,6 +124,20 @@ class FlowGraph(ScrollView, can_focus=True):
         """The selected node changed (None: nothing selected)."""
 
         def __init__(self, node: NodeId | None) -> None:
+            super().__init__()
+            self.node = node
+
+    class Zoomed(Message):
+        """What the graph shows changed: a focus, the overview, a group opened or closed."""
+
+        def __init__(self, scope: Scope) -> None:
+            super().__init__()
+            self.scope = scope
+
+    class Activated(Message):
+        """Enter on a box: focus on it, and show its details."""
+
+        def __init__(self, node: NodeId) -> None:
             super().__init__()
             self.node = node
 
@@ -136,6 +157,10 @@ class FlowGraph(ScrollView, can_focus=True):
         self._laid_out_for: LayoutRequest | None = None
         self._laying_out = False
         self._density: Density | None = None
+        self._screens = 3
+        self._scope = Scope()
+        self._history: list[Scope] = []
+        """Where the graph was before each focus, opened group or overview: what esc goes back to."""
         self._looks: dict[NodeId, NodeLook] = {}
         self._edges: dict[EdgeId, EdgeLook] = {}
         self._selected: NodeId | None = None
@@ -166,16 +191,19 @@ class FlowGraph(ScrollView, can_focus=True):
         """The density asked for with the z key; None lets the graph choose what fits (layout_for)."""
         return self._density
 
-    def show(self, topology: Topology, looks: Looks) -> None:
-        """Draw a view: its looks at once, its topology once laid out (off the UI loop, see _lay_out)."""
+    def show(self, topology: Topology, looks: Looks, screens: int = 3) -> None:
+        """Draw a view: its looks at once, its topology once laid out (off the UI loop, see _lay_out);
+        ``screens`` is how tall it may get before its boxes go one line each."""
         self.set_looks(looks)
+        self._screens = screens
         self._request(topology)
 
     def _request(self, topology: Topology | None) -> None:
         if topology is None:
             return
         width, height = self.size
-        wanted = LayoutRequest(topology, width or self.app.size.width, height or self.app.size.height, self._density)
+        app_width, app_height = self.app.size
+        wanted = LayoutRequest(topology, width or app_width, height or app_height, self._density, self._screens)
         if wanted != self._wanted:
             self._wanted = wanted
             if not self._laying_out:
@@ -275,6 +303,55 @@ class FlowGraph(ScrollView, can_focus=True):
         if self._base_style is None:
             self._base_style = self.rich_style
         return self._base_style
+
+    # -- zoom: a focus, the overview, groups opened in place (tui/view/scope.py) -----------------------
+
+    @property
+    def scope(self) -> Scope:
+        return self._scope
+
+    def zoom(self, scope: Scope, *, remember: bool = True) -> None:
+        if scope == self._scope:
+            return
+        if remember:
+            self._history.append(self._scope)
+        self._scope = scope
+        self.post_message(self.Zoomed(scope))
+
+    def back(self) -> bool:
+        """Go back to where the graph was before the last zoom; False when there is nowhere to go."""
+        if not self._history:
+            return False
+        self._scope = self._history.pop()
+        self.post_message(self.Zoomed(self._scope))
+        return True
+
+    def focus_on(self, node: NodeId) -> None:
+        """Show ``node``'s neighbourhood, with it selected."""
+        self.zoom(self._scope.focused(node))
+        self.select(node)
+
+    def action_activate(self) -> None:
+        """Enter: open the selected group in place, or focus on the selected box and show its details."""
+        node = self._selected
+        if node is None:
+            self.action_move(0, 0)
+        elif is_group(node) and self._scope.focus is None:
+            self.zoom(self._scope.opened(node))
+        else:
+            self.focus_on(node)
+            self.post_message(self.Activated(node))
+
+    def action_focus_selected(self) -> None:
+        if self._selected is not None:
+            self.focus_on(self._selected)
+
+    def action_overview(self) -> None:
+        self.zoom(Scope(grouped=not self._scope.grouped))
+
+    def action_hops(self, step: int) -> None:
+        if self._scope.focus is not None:
+            self.zoom(self._scope.with_hops(self._scope.hops + step), remember=False)
 
     # -- keys and mouse ------------------------------------------------------------------------------
 

@@ -17,9 +17,14 @@ class StatusBar(Static):
 
 
 class CaptionBar(Static):
-    """A recording's current note, for talks: shown while the note is current."""
+    """A line shown while it has something to say: a recording's current note (for talks), or where the
+    graph is (a focus, the overview)."""
 
     _note: str | None = None
+
+    def __init__(self, *, marker: str = "▌ ", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._marker = marker
 
     def show(self, note: str | None) -> None:
         if note == self._note:
@@ -27,6 +32,6 @@ class CaptionBar(Static):
         self._note = note
         self.display = note is not None
         if note is not None:
-            text = Text("▌ ", style="bold yellow")
+            text = Text(self._marker, style="bold yellow")
             text.append(clean(note, 400))
             self.update(text)

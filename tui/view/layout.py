@@ -51,6 +51,10 @@ class Topology:
     topics: tuple[str, ...]
     edges: tuple[EdgeId, ...]
 
+    @property
+    def nodes(self) -> frozenset[NodeId]:
+        return frozenset([*(("service", s) for s in self.services), *(("topic", t) for t in self.topics)])
+
     @staticmethod
     def build(services: Iterable[str], topics: Iterable[str], edges: Iterable[EdgeId]) -> Topology:
         return Topology(tuple(sorted(set(services))), tuple(sorted(set(topics))), tuple(sorted(set(edges))))
@@ -233,16 +237,18 @@ def layout(topology: Topology, density: Density = "regular") -> GraphLayout:
     return place(topology, layers, chains, density)
 
 
-def layout_for(topology: Topology, width: int, height: int, density: Density | None = None) -> GraphLayout:
+def layout_for(
+    topology: Topology, width: int, height: int, density: Density | None = None, screens: int = 3
+) -> GraphLayout:
     """The layout to show on ``width`` x ``height`` cells: ``density`` when one is asked for; else framed
     boxes, as wide as their names when the usual ones do not fit the width, and one-line boxes when
-    framed ones would take more than three screens' height."""
+    framed ones would take more than ``screens`` screens' height."""
     if density is not None:
         return layout(topology, density)
     chosen = layout(topology, "regular")
     if chosen.width > width:
         chosen = layout(topology, "tight")
-    if chosen.height > 3 * height:
+    if chosen.height > screens * height:
         compact = layout(topology, "compact")
         if compact.height < chosen.height:
             return compact

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 from flow.vocabulary import UNKNOWN_WRITER
 from tui.view.layout import EdgeId, Topology
 from tui.view.looks import Looks, describe, unknown_writer
+from tui.view.scope import SCREENS, Scope, crumbs, group_looks, grouped, neighbourhood, too_many_lines
 from tui.view.tables import ServiceRow
+
+WHOLE = Scope()
 
 if TYPE_CHECKING:
     from flow.snapshot import FlowSnapshot, GroupView, TopicView
@@ -51,14 +54,22 @@ class View:
 
     snapshot: FlowSnapshot
     filter: ViewFilter
+    scope: Scope
     topology: Topology
-    """The graph's boxes and edges: what its layout depends on, and nothing else."""
+    """The graph's boxes and edges under the scope: what its layout depends on, and nothing else."""
     looks: Looks
     """How each box and edge of the graph looks now."""
     topics: tuple[TopicView, ...]
     groups: tuple[GroupView, ...]
     services: tuple[ServiceRow, ...]
-    """The rows of the three tables, in the snapshot's order (each table sorts its own)."""
+    """The rows of the three tables, in the snapshot's order (each table sorts its own): all the filter
+    lets through, whatever the graph's scope."""
+    whole: Topology
+    """The graph's topology without the scope: what a focus or the overview is taken from."""
+    crumbs: str | None
+    """Where in the flow the graph is (a focus, the overview), for the line above it."""
+    screens: int
+    """How many screens' height the graph may take before its boxes go one line each."""
 
     def rows(self, table: str) -> tuple[TopicView, ...] | tuple[GroupView, ...] | tuple[ServiceRow, ...]:
         """The rows of the table named ``table`` (topics, groups or services)."""
@@ -75,8 +86,9 @@ class View:
         )
 
 
-def build_view(snapshot: FlowSnapshot, view_filter: ViewFilter) -> View:
-    """Apply a filter to a snapshot: topics first, then the services and groups around them."""
+def build_view(snapshot: FlowSnapshot, view_filter: ViewFilter, scope: Scope = WHOLE) -> View:
+    """Apply a filter to a snapshot (topics first, then the services and groups around them), and the
+    scope to what the graph shows."""
     service_of = {group.id: group.service for group in snapshot.groups}
     neighbours: dict[str, set[str]] = {topic.name: set() for topic in snapshot.topics}
     written: dict[str, float] = {}
@@ -119,13 +131,30 @@ def build_view(snapshot: FlowSnapshot, view_filter: ViewFilter) -> View:
         if (group.service in services or view_filter.matches(group.id))
         and (not view_filter.commands_only or any(t in shown for t in group.topics))
     )
+    whole = Topology.build(services, shown, edges)
+    node_looks, edge_looks = describe(snapshot, written)
+    topology, groups_shown, hidden = whole, 0, 0
+    if scope.grouped:
+        topology, group_of = grouped(whole, scope.expanded)
+        node_looks.update(group_looks(snapshot, group_of))
+        groups_shown = len(set(group_of.values()))
+    if scope.focus is not None:
+        base = topology if scope.focus in topology.nodes else whole
+        topology = neighbourhood(base, scope.focus, scope.hops)
+    elif scope.grouped and too_many_lines(topology):
+        hidden = len(topology.edges)
+        topology = Topology.build(topology.services, topology.topics, ())
     return View(
         snapshot=snapshot,
         filter=view_filter,
-        topology=Topology.build(services, shown, edges),
-        looks=describe(snapshot, written),
+        scope=scope,
+        topology=topology,
+        looks=(node_looks, edge_looks),
         topics=topics,
         groups=groups,
         # A table says "-" for a service that wrote nothing; its box says "writes 0.0/s".
         services=tuple(ServiceRow(s, written.get(s.name) or None) for s in snapshot.services if s.name in services),
+        whole=whole,
+        crumbs=crumbs(scope, groups_shown, hidden),
+        screens=1 if scope.grouped and scope.focus is None else SCREENS,
     )
