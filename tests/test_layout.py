@@ -116,3 +116,15 @@ def random_topology(seed: int) -> Topology:
         for reader in rng.sample(services, rng.randint(0, 3)):
             edges.add((topic(name), service(reader)))
     return Topology.build(services, topics, edges)
+
+
+def test_reordering_small_graphs_draws_fewer_crossings_than_the_sweeps_alone(monkeypatch):
+    from tests.test_scope import realistic_whole
+
+    whole = realistic_whole()
+    ordered = layout(whole)
+    monkeypatch.setattr("tui.view.layout.TRANSPOSE_UP_TO", 0)  # barycenter sweeps only, as on big graphs
+    swept = layout(whole)
+    assert ordered.crossings() < swept.crossings()
+    saga = [("service", "payment-service"), ("topic", "payment-settled"), ("service", "shipping-service")]
+    assert len({ordered.boxes[node].y for node in saga}) == 1  # the saga's steps read along one row

@@ -37,6 +37,9 @@ COMPACT_EXTRA = 12
 MAX_BOX_WIDTH = 30
 CHANNEL_WIDTH = {"regular": 5, "tight": 3, "compact": 4}
 SWEEPS = 4
+TRANSPOSE_UP_TO = 400
+"""Swapping neighbours in a layer while it removes crossings costs a pass over the edges per pair: worth
+it on the graphs a person reads box by box (a focus, the realistic cluster), not on thousands of boxes."""
 BUCKET = 32
 
 # Direction bits of a line cell; a cell's character is chosen from the union of its bits.
@@ -137,12 +140,12 @@ class GraphLayout:
             ]
         return found
 
-    def cells(self, y: int) -> dict[int, tuple[int, list[EdgeId]]]:
-        """Line cells of row ``y``: x -> (direction bits, edges passing there).
+    def crossings(self) -> int:
+        """Cells where lines of different bundles meet, one passing under the other: fewer read better."""
+        return sum(len(by_bundle) > 1 for y in range(self.height) for by_bundle in self._marks(y).values())
 
-        Where a vertical line of one bundle crosses a horizontal line of another, the cell keeps only the
-        horizontal one: the vertical line shows a gap there, which a reader takes as passing under it,
-        where a junction glyph would join the two."""
+    def _marks(self, y: int) -> dict[int, dict[int, tuple[int, list[EdgeId]]]]:
+        """Row ``y``'s line cells per bundle: x -> bundle -> (direction bits, edges)."""
         if not self._indexed:
             self._index()
         marks: dict[int, dict[int, tuple[int, list[EdgeId]]]] = {}
@@ -165,8 +168,16 @@ class GraphLayout:
             if top <= y <= bottom:
                 bits = (DOWN if y == top else UP | DOWN) if y != bottom else UP
                 mark(segment.x0, bits, segment)
+        return marks
+
+    def cells(self, y: int) -> dict[int, tuple[int, list[EdgeId]]]:
+        """Line cells of row ``y``: x -> (direction bits, edges passing there).
+
+        Where a vertical line of one bundle crosses a horizontal line of another, the cell keeps only the
+        horizontal one: the vertical line shows a gap there, which a reader takes as passing under it,
+        where a junction glyph would join the two."""
         row: dict[int, tuple[int, list[EdgeId]]] = {}
-        for x, by_bundle in marks.items():
+        for x, by_bundle in self._marks(y).items():
             if len(by_bundle) == 1:
                 (row[x],) = by_bundle.values()
                 continue
@@ -355,6 +366,8 @@ def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]
             down[number[a]].append(number[b])
             up[number[b]].append(number[a])
     ordered = [[number[node] for node in layer] for layer in layers]
+    if len(nodes) <= TRANSPOSE_UP_TO:
+        _depth_first_order(ordered, down)
     position = [-1] * len(nodes)
     """Where each node of the reference layer sits; -1 for every other node."""
 
@@ -379,14 +392,64 @@ def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]
 
     best = [list(layer) for layer in ordered]
     best_crossings = _crossings(ordered, down, position)
-    for _ in range(SWEEPS):
+    small = len(nodes) <= TRANSPOSE_UP_TO
+    for _ in range(SWEEPS * 3 if small else SWEEPS):
         sweep(range(1, len(ordered)), up, -1)
         sweep(range(len(ordered) - 2, -1, -1), down, +1)
         crossings = _crossings(ordered, down, position)
-        if crossings >= best_crossings:
+        if crossings >= best_crossings and not small:
             break  # a round that does not help means the sweeps have settled
         best, best_crossings = [list(layer) for layer in ordered], crossings
+    if small:
+        _transpose(best, up, down)
     layers[:] = [[nodes[i] for i in layer] for layer in best]
+
+
+def _depth_first_order(layers: list[list[int]], down: list[list[int]]) -> None:
+    """Start each layer in the order a depth-first walk from the left meets its nodes: a chain's boxes
+    start on one row, which the sweeps then only have to keep."""
+    seen: dict[int, int] = {}
+
+    def walk(node: int) -> None:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen[current] = len(seen)
+            stack.extend(reversed(down[current]))
+
+    for layer in layers:
+        for node in layer:
+            walk(node)
+    for layer in layers:
+        layer.sort(key=seen.__getitem__)
+
+
+def _transpose(layers: list[list[int]], up: list[list[int]], down: list[list[int]]) -> None:
+    """Swap neighbours within a layer while that removes crossings with the layers on either side."""
+    position = {node: i for layer in layers for i, node in enumerate(layer)}
+
+    def crossing(u: int, v: int) -> int:
+        """Crossings of u's edges with v's when u sits left of v."""
+        total = 0
+        for neighbours in (up, down):
+            for a in neighbours[u]:
+                for b in neighbours[v]:
+                    if position[a] > position[b]:
+                        total += 1
+        return total
+
+    improved = True
+    while improved:
+        improved = False
+        for layer in layers:
+            for i in range(len(layer) - 1):
+                u, v = layer[i], layer[i + 1]
+                if crossing(u, v) > crossing(v, u):
+                    layer[i], layer[i + 1] = v, u
+                    position[u], position[v] = i + 1, i
+                    improved = True
 
 
 def _crossings(layers: list[list[int]], down: list[list[int]], position: list[int]) -> int:
