@@ -33,7 +33,7 @@ from tui.statusbar import CaptionBar, StatusBar
 from tui.tables import FlowTable
 from tui.verbs import VerbPalette, run_command, save_screenshot
 from tui.view.layout import NodeId
-from tui.view.projection import View, ViewFilter, build_view
+from tui.view.projection import View, ViewFilter, build_view, rescoped
 from tui.view.scope import Scope, starts_grouped
 from tui.view.status import status_text
 from tui.view.tables import GROUPS, SERVICES, TOPICS
@@ -131,9 +131,11 @@ class FlowscopeApp(SourceApp):
             return  # a frame that arrived while the app shuts down
         self.frame = message.frame
         # Else the filter or the graph's scope changed while the frame travelled: work the view out again.
-        current = message.view.filter is self.view_filter and message.view.scope is self.scope
+        view: View | None = None
+        if message.view.filter is self.view_filter:
+            view = message.view if message.view.scope is self.scope else rescoped(message.view, self.scope)
         try:
-            self.refresh_views(message.view if current else None)
+            self.refresh_views(view)
         except NoMatches:
             return  # the widgets went first: the app is shutting down
         if self.frames_applied == 0:
@@ -179,7 +181,9 @@ class FlowscopeApp(SourceApp):
     @on(FlowGraph.Zoomed)
     def _zoomed(self, message: FlowGraph.Zoomed) -> None:
         self.scope = message.scope
-        self.refresh_views()
+        shown = self.shown
+        current = shown is not None and self.frame is not None and shown.snapshot is self.frame.snapshot
+        self.refresh_views(rescoped(shown, self.scope) if shown is not None and current else None)
 
     @on(FlowGraph.Activated)
     def _graph_activated(self, message: FlowGraph.Activated) -> None:

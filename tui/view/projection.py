@@ -1,13 +1,14 @@
 """What the views show of a snapshot under a filter: the graph's topology and looks, and each table's rows.
 
 :func:`build_view` runs once per frame on the session's thread (and again on the UI thread only when
-the filter changes); the widgets draw the :class:`View` it returns and decide nothing themselves.
+the filter changes; a zoom only rescopes the last view); the widgets draw the :class:`View` it returns and
+decide nothing themselves.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from flow.vocabulary import UNKNOWN_WRITER
@@ -132,29 +133,43 @@ def build_view(snapshot: FlowSnapshot, view_filter: ViewFilter, scope: Scope = W
         and (not view_filter.commands_only or any(t in shown for t in group.topics))
     )
     whole = Topology.build(services, shown, edges)
-    node_looks, edge_looks = describe(snapshot, written)
-    topology, groups_shown, hidden = whole, 0, 0
-    if scope.grouped:
-        topology, group_of = grouped(whole, scope.expanded)
-        node_looks.update(group_looks(snapshot, group_of))
-        groups_shown = len(set(group_of.values()))
-    if scope.focus is not None:
-        base = topology if scope.focus in topology.nodes else whole
-        topology = neighbourhood(base, scope.focus, scope.hops)
-    elif scope.grouped and too_many_lines(topology):
-        hidden = len(topology.edges)
-        topology = Topology.build(topology.services, topology.topics, ())
-    return View(
+    view = View(
         snapshot=snapshot,
         filter=view_filter,
-        scope=scope,
-        topology=topology,
-        looks=(node_looks, edge_looks),
+        scope=WHOLE,
+        topology=whole,
+        looks=describe(snapshot, written),
         topics=topics,
         groups=groups,
         # A table says "-" for a service that wrote nothing; its box says "writes 0.0/s".
         services=tuple(ServiceRow(s, written.get(s.name) or None) for s in snapshot.services if s.name in services),
         whole=whole,
+        crumbs=None,
+        screens=SCREENS,
+    )
+    return view if scope == WHOLE else rescoped(view, scope)
+
+
+def rescoped(view: View, scope: Scope) -> View:
+    """The same view with the graph under another scope: a zoom works out only what the scope changes."""
+    node_looks, edge_looks = view.looks
+    topology, groups_shown, hidden = view.whole, 0, 0
+    if scope.grouped:
+        topology, group_of = grouped(view.whole, scope.expanded)
+        # Group boxes have names no topic or service can have (``billing.*``), so their looks only add.
+        node_looks = {**node_looks, **group_looks(view.snapshot, group_of)}
+        groups_shown = len(set(group_of.values()))
+    if scope.focus is not None:
+        base = topology if scope.focus in topology.nodes else view.whole
+        topology = neighbourhood(base, scope.focus, scope.hops)
+    elif scope.grouped and too_many_lines(topology):
+        hidden = len(topology.edges)
+        topology = Topology.build(topology.services, topology.topics, ())
+    return replace(
+        view,
+        scope=scope,
+        topology=topology,
+        looks=(node_looks, edge_looks),
         crumbs=crumbs(scope, groups_shown, hidden),
         screens=1 if scope.grouped and scope.focus is None else SCREENS,
     )
