@@ -5,8 +5,14 @@ Regenerate after an intended change with: .venv/bin/pytest tests/test_snapshots.
 
 from __future__ import annotations
 
+from adapters.files.replay import Replay
+from adapters.scenarios.specs import large, realistic
+from adapters.scenarios.synthetic import SyntheticOptions, synthetic
+from adapters.source import SourceInfo
 from tests.conftest import SAMPLES
-from tests.tui_support import app_at, at_position
+from tests.tui_support import START, app_at, at_position, settle
+from tui.app import create_app
+from tui.graph import FlowGraph
 
 SIZE = (120, 36)
 
@@ -44,3 +50,31 @@ def test_groups_table_with_a_consumer_falling_behind(snap_compare):
 def test_topics_table(snap_compare):
     app = app_at(SAMPLES / "shop-events.jsonl", 60)
     assert snap_compare(app, terminal_size=SIZE, run_before=_before(60, "2"))
+
+
+def scenario_app(name: str, seconds: float):
+    spec = {"realistic": realistic, "large": large}[name]()
+    options = SyntheticOptions(records_per_tick=50)
+    replay = Replay(
+        lambda: synthetic(spec, options), SourceInfo("demo", name), paused=True, start_at=START + int(seconds * 1000)
+    )
+    return create_app(replay)
+
+
+def test_realistic_saga_in_focus(snap_compare):
+    async def run_before(pilot) -> None:
+        await at_position(pilot.app, 150)
+        pilot.app.query_one(FlowGraph).focus_on(("topic", "payment-settled"))
+        await settle(pilot.app, lambda app: app.shown.scope.focus is not None and app.query_one(FlowGraph).settled)
+        await pilot.pause()
+
+    assert snap_compare(scenario_app("realistic", 150), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_large_cluster_overview(snap_compare):
+    async def run_before(pilot) -> None:
+        await at_position(pilot.app, 30)
+        await settle(pilot.app, lambda app: app.shown.scope.grouped and app.query_one(FlowGraph).settled)
+        await pilot.pause()
+
+    assert snap_compare(scenario_app("large", 30), terminal_size=(120, 36), run_before=run_before)

@@ -214,6 +214,16 @@ async def test_help_lists_the_keys_of_the_mode(shop_commands):
         assert "Marks" not in await shown_after(pilot, "escape")
 
 
+async def test_help_says_what_the_graphs_zoom_keys_do(shop_commands):
+    app = app_at(shop_commands, 10)
+    async with app.run_test(size=(140, 110)) as pilot:
+        await at_position(app, 10)
+        text = await shown_after(pilot, "question_mark")
+        graph_keys = text[text.index("In the graph") :]
+        for key, says in (("f", "focus:"), ("o", "overview:"), ("<", "fewer steps"), (">", "more steps")):
+            assert f"{key}      {says}" in graph_keys, key
+
+
 async def test_the_key_bar_shows_the_keys_of_the_view_and_runs_a_clicked_key(shop_commands):
     app = app_at(shop_commands, 10)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -12,8 +12,19 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.graph import FlowGraph
 from tui.verbs import VERBS
 from tui.view.marks import LEGEND
+
+GRAPH_HELP = {
+    "activate": "focus on the selected box and show its details; on an overview group, open it in place",
+    "focus_selected": "focus: the selected box's neighbourhood, laid out on its own",
+    "hops(-1)": "fewer steps up and down the flow in focus",
+    "hops(1)": "more steps up and down the flow in focus",
+    "overview": "overview: boxes grouped by the first part of their names (a big cluster opens on it)",
+    "toggle_compact": "one-line boxes, and back (chosen by itself when framed ones do not fit)",
+}
+"""What the graph's keys do, in more words than the key bar has room for; esc goes back out of each."""
 
 
 class HelpScreen(ModalScreen[None]):
@@ -43,7 +54,13 @@ class HelpScreen(ModalScreen[None]):
         for key, description in self._keys:
             keys.add_row(Text(key), Text(description))
         keys.add_row(Text("ctrl+p"), Text("command palette: views, speeds, jump to any topic or group"))
-        keys.add_row(Text("arrows, enter"), Text("move between boxes, open the details of the selection"))
+        keys.add_row(Text("arrows"), Text("move between boxes (graph) or rows (tables)"))
+        graph_keys = Table.grid(padding=(0, 2))
+        graph_keys.add_column(style="bold")
+        graph_keys.add_column()
+        for binding in FlowGraph.BINDINGS:
+            if isinstance(binding, Binding) and binding.action in GRAPH_HELP:
+                graph_keys.add_row(Text(binding.key_display or binding.key), Text(GRAPH_HELP[binding.action]))
         legend = Table.grid(padding=(0, 2))
         legend.add_column()
         legend.add_column()
@@ -68,6 +85,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(legend)
             yield Static(Text("\nKeys", style="bold underline"))
             yield Static(keys)
+            yield Static(Text("\nIn the graph", style="bold underline"))
+            yield Static(graph_keys)
             yield Static(Text("\nCommands", style="bold underline"))
             yield Static(commands)
             yield Static(Text("\nesc closes this screen", style="dim"))
