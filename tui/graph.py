@@ -212,6 +212,8 @@ class FlowGraph(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._request(self._wanted.topology if self._wanted else None)
+        # The details panel opening beside the graph narrows it: keep the chosen box in sight.
+        self.call_after_refresh(self.scroll_to_node, self._selected)
 
     def action_toggle_compact(self) -> None:
         self._density = None if self._density == "compact" else "compact"
@@ -241,12 +243,12 @@ class FlowGraph(ScrollView, can_focus=True):
         self.set_layout(message.layout)
 
     def set_layout(self, layout: GraphLayout) -> None:
-        """Draw this layout; a selection it did not have before is scrolled into view."""
+        """Draw this layout; a selection it did not have before, or has elsewhere now, is scrolled into view."""
         before = self._layout
         self._layout = layout
         self.virtual_size = Size(layout.width, layout.height)
         selected = self._selected
-        if selected in layout.boxes and (before is None or selected not in before.boxes):
+        if selected in layout.boxes and (before is None or before.boxes.get(selected) != layout.boxes[selected]):
             self.scroll_to_node(selected)
         self._invalidate()
 
