@@ -106,6 +106,15 @@ def test_rows_are_indexed_for_drawing():
     assert result.box_at(0, result.height + 5) is None
 
 
+def test_a_window_of_a_row_has_the_cells_of_the_whole_row_in_it():
+    result = layout(random_topology(7))
+    for y in range(result.height):
+        whole = result.cells(y)
+        for left in range(0, result.width, 37):
+            window = result.cells(y, left, left + 50)
+            assert window == {x: cell for x, cell in whole.items() if left <= x < left + 50}, (y, left)
+
+
 def random_topology(seed: int) -> Topology:
     rng = random.Random(seed)
     services = [f"s{i}" for i in range(25)]

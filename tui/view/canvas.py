@@ -93,12 +93,11 @@ def draw_frame(
             put(chars, classes, 2 - origin, empty_message, "flow-graph--dim")
         return chars, classes, used
     highlighted = selected_edges(layout, selected)
-    for x, (bits, edges) in layout.cells(row).items():
-        if origin <= x < origin + span:
-            used.update(edges)
-            look = edge_class(edges, edge_looks, highlighted)
-            chars[x - origin] = GLYPHS[look.weight].get(bits, "┼")
-            classes[x - origin] = look.component
+    for x, (bits, edges) in layout.cells(row, origin, origin + span).items():
+        used.update(edges)
+        look = edge_class(edges, edge_looks, highlighted)
+        chars[x - origin] = GLYPHS[look.weight].get(bits, "┼")
+        classes[x - origin] = look.component
     for x, _, edge, glyph in layout.arrows_in_row(row):
         if origin <= x < origin + span:
             used.add(edge)

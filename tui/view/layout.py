@@ -10,6 +10,7 @@ boxes and routes the edges through the channels between columns so that no line 
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Iterable
@@ -41,6 +42,7 @@ TRANSPOSE_UP_TO = 400
 """Swapping neighbours in a layer while it removes crossings costs a pass over the edges per pair: worth
 it on the graphs a person reads box by box (a focus, the realistic cluster), not on thousands of boxes."""
 BUCKET = 32
+CELL_ROWS_CACHED = 1024
 
 # Direction bits of a line cell; a cell's character is chosen from the union of its bits.
 LEFT, RIGHT, UP, DOWN = 1, 2, 4, 8
@@ -119,6 +121,8 @@ class GraphLayout:
     _tallest: int = BOX_HEIGHT
     _arrow_rows: dict[int, list[Arrow]] | None = None
     _indexed: bool = False
+    _cells: dict[tuple[int, int, int | None], dict[int, tuple[int, list[EdgeId]]]] = field(default_factory=dict)
+    """Rows' line cells as drawn: the lines stay while the numbers and weights change every frame."""
 
     def _index(self) -> None:
         """Index segments and boxes by row, on first use: only drawing needs it, and off the layout's clock."""
@@ -144,8 +148,10 @@ class GraphLayout:
         """Cells where lines of different bundles meet, one passing under the other: fewer read better."""
         return sum(len(by_bundle) > 1 for y in range(self.height) for by_bundle in self._marks(y).values())
 
-    def _marks(self, y: int) -> dict[int, dict[int, tuple[int, list[EdgeId]]]]:
-        """Row ``y``'s line cells per bundle: x -> bundle -> (direction bits, edges)."""
+    def _marks(self, y: int, left: int = 0, right: int | None = None) -> dict[int, dict[int, tuple[int, list[EdgeId]]]]:
+        """Row ``y``'s line cells per bundle, in columns ``left`` up to ``right``: x -> bundle -> (direction
+        bits, edges). A big graph is thousands of columns wide, and a screen shows a couple of hundred."""
+        end = sys.maxsize if right is None else right
         if not self._indexed:
             self._index()
         marks: dict[int, dict[int, tuple[int, list[EdgeId]]]] = {}
@@ -158,26 +164,36 @@ class GraphLayout:
             by_bundle[segment.bundle] = (old_bits | bits, edges)
 
         for segment in self._rows.get(y, ()):
-            left, right = sorted((segment.x0, segment.x1))
-            mark(left, RIGHT, segment)
-            for x in range(left + 1, right):
+            start, stop = sorted((segment.x0, segment.x1))
+            if stop < left or start >= end:
+                continue
+            if start >= left:
+                mark(start, RIGHT, segment)
+            for x in range(max(start + 1, left), min(stop, end)):
                 mark(x, LEFT | RIGHT, segment)
-            mark(right, LEFT, segment)
+            if stop < end:
+                mark(stop, LEFT, segment)
         for segment in self._verticals_near(y):
             top, bottom = sorted((segment.y0, segment.y1))
-            if top <= y <= bottom:
+            if top <= y <= bottom and left <= segment.x0 < end:
                 bits = (DOWN if y == top else UP | DOWN) if y != bottom else UP
                 mark(segment.x0, bits, segment)
         return marks
 
-    def cells(self, y: int) -> dict[int, tuple[int, list[EdgeId]]]:
-        """Line cells of row ``y``: x -> (direction bits, edges passing there).
+    def cells(self, y: int, left: int = 0, right: int | None = None) -> dict[int, tuple[int, list[EdgeId]]]:
+        """Line cells of row ``y`` in columns ``left`` up to ``right``: x -> (direction bits, edges passing there).
 
         Where a vertical line of one bundle crosses a horizontal line of another, the cell keeps only the
         horizontal one: the vertical line shows a gap there, which a reader takes as passing under it,
         where a junction glyph would join the two."""
+        key = (y, left, right)
+        cached = self._cells.get(key)
+        if cached is not None:
+            return cached
+        if len(self._cells) >= CELL_ROWS_CACHED:
+            self._cells.clear()
         row: dict[int, tuple[int, list[EdgeId]]] = {}
-        for x, by_bundle in self._marks(y).items():
+        for x, by_bundle in self._marks(y, left, right).items():
             if len(by_bundle) == 1:
                 (row[x],) = by_bundle.values()
                 continue
@@ -189,6 +205,7 @@ class GraphLayout:
                 for cell_bits, _ in by_bundle.values():
                     bits |= cell_bits
                 row[x] = (bits, [edge for _, edges in by_bundle.values() for edge in edges])
+        self._cells[key] = row
         return row
 
     def arrows_in_row(self, y: int) -> list[Arrow]:
