@@ -216,8 +216,8 @@ def main() -> int:
     overview_times = []
     for _ in range(5):
         started = time.perf_counter()
-        overview = build_view(shown, ViewFilter(), Scope(grouped=True)).topology
-        drawn = layout_for(overview, 200, 57, screens=1)
+        overview = build_view(shown, ViewFilter(), Scope(grouped=True))
+        drawn = layout_for(overview.topology, 200, 57, screens=overview.screens)
         overview_times.append(time.perf_counter() - started)
     print(
         f"graph layout, grouped overview ({len(drawn.boxes)} boxes), grouping included: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from tui.view.layout import Topology, layout
+from tui.view.layout import Topology, layout, layout_for
 
 
 def service(name):
@@ -137,3 +137,17 @@ def test_reordering_small_graphs_draws_fewer_crossings_than_the_sweeps_alone(mon
     assert ordered.crossings() < swept.crossings()
     saga = [("service", "payment-service"), ("topic", "payment-settled"), ("service", "shipping-service")]
     assert len({ordered.boxes[node].y for node in saga}) == 1  # the saga's steps read along one row
+
+
+def test_boxes_without_lines_are_tiled_across_the_width_topics_first():
+    flow = Topology.build([f"svc{i}-*" for i in range(7)], [f"domain{i}.*" for i in range(10)], [])
+    tiled = layout_for(flow, 110, 30)
+    boxes = list(tiled.boxes.values())
+    assert {box.node for box in boxes} == flow.nodes and not tiled.segments
+    assert max(box.x + box.width for box in boxes) <= 110
+    cells = [(x, y) for box in boxes for x in range(box.x, box.x + box.width) for y in range(box.y, box.y + box.height)]
+    assert len(cells) == len(set(cells))  # no two boxes overlap
+    last_topic_row = max(box.y for box in boxes if box.node[0] == "topic")
+    assert all(box.y > last_topic_row for box in boxes if box.node[0] == "service")
+    assert sorted(node for column in tiled.layers for node in column) == sorted(flow.nodes)  # the arrows reach all
+    assert len({box.y for box in boxes if box.node[0] == "topic"}) == 3  # ten topics, four to a row

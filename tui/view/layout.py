@@ -33,6 +33,9 @@ ROW_GAP = 1
 MIN_WIDTH = {"topic": 14, "service": 17}
 TIGHT_MIN_WIDTH = 9
 """Room for a badge in the top border: ``╭ CMD·1 ╮``."""
+TILE_MIN_WIDTH = 24
+"""A tile is wider than a box of the graph: with no lines to follow, its numbers carry the meaning."""
+TILE_GAP = 2
 COMPACT_EXTRA = 12
 """A one-line box's room besides its name: brackets, a mark and its numbers."""
 MAX_BOX_WIDTH = 30
@@ -272,7 +275,10 @@ def layout_for(
     boxes, as wide as their names when the usual ones do not fit the width, and one-line boxes when
     framed ones would take more than ``screens`` screens' height."""
     if density is not None:
-        return layout(topology, density)
+        return layout(topology, density) if topology.edges else tiles(topology, width, density)
+    if not topology.edges:
+        framed = tiles(topology, width, "regular")
+        return framed if framed.height <= screens * height else tiles(topology, width, "compact")
     chosen = layout(topology, "regular")
     if chosen.width > width:
         chosen = layout(topology, "tight")
@@ -281,6 +287,33 @@ def layout_for(
         if compact.height < chosen.height:
             return compact
     return chosen
+
+
+def tiles(topology: Topology, width: int, density: Density = "regular") -> GraphLayout:
+    """Boxes with no lines between them (the overview when its lines are too many to draw) in rows across
+    ``width``: topics first, then services from a new row, alike boxes lined up in columns that the
+    arrow keys walk like a graph's layers."""
+    framed = density != "compact"
+    nodes: list[list[NodeId]] = [[("topic", t) for t in topology.topics], [("service", s) for s in topology.services]]
+    # Tiles share one width, as wide as the longest name (up to the screen's): no line needs the room.
+    longest = max((len(node[1].partition(HIDDEN_SUFFIX)[0]) for kind in nodes for node in kind), default=0)
+    tile = min(max(longest + 4, TILE_MIN_WIDTH) if framed else longest + COMPACT_EXTRA, max(width, 1))
+    per_row = max(1, (width + TILE_GAP) // (tile + TILE_GAP))
+    box_height, spacing = (BOX_HEIGHT, 1) if framed else (1, 0)
+    boxes: dict[NodeId, Box] = {}
+    columns: list[list[NodeId]] = [[] for _ in range(per_row)]
+    top = 0
+    for kind in nodes:
+        for index, node in enumerate(kind):
+            row, column = divmod(index, per_row)
+            y = top + row * (box_height + spacing)
+            boxes[node] = Box(node, column * (tile + TILE_GAP), y, tile, column, box_height, framed)
+            columns[column].append(node)
+        if kind:
+            top += (len(kind) + per_row - 1) // per_row * (box_height + spacing) + 1 - spacing
+    used = [column for column in columns if column]
+    right = max((box.x + box.width for box in boxes.values()), default=0)
+    return GraphLayout(topology, right, max(top - 1, 0), boxes, [], [], used, density)
 
 
 Drawn = tuple[NodeId, NodeId, EdgeId]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from flow.vocabulary import UNKNOWN_WRITER
 from tui.view.layout import EdgeId, Topology
 from tui.view.looks import Looks, describe, unknown_writer
-from tui.view.scope import SCREENS, Scope, crumbs, group_looks, grouped, neighbourhood, too_many_lines
+from tui.view.scope import OVERVIEW_SCREENS, SCREENS, Scope, crumbs, group_looks, grouped, neighbourhood, too_many_lines
 from tui.view.tables import ServiceRow
 
 WHOLE = Scope()
@@ -171,5 +171,5 @@ def rescoped(view: View, scope: Scope) -> View:
         topology=topology,
         looks=(node_looks, edge_looks),
         crumbs=crumbs(scope, groups_shown, hidden),
-        screens=1 if scope.grouped and scope.focus is None else SCREENS,
+        screens=OVERVIEW_SCREENS if scope.grouped and scope.focus is None else SCREENS,
     )

@@ -34,6 +34,9 @@ INTERNAL_GROUP = "internal"
 _FIRST_SEGMENT = re.compile(r"[._-]")
 SCREENS = 3
 """The overview starts when the whole flow would take more than this many screens' height."""
+OVERVIEW_SCREENS = 2
+"""The overview's boxes go one line each when framed ones would take more than this: it is there to be
+taken in at a glance, with the topic groups (and their command counts) on the first screen."""
 LINES_PER_BOX = 2
 """The overview draws the lines between groups only while there are at most this many per box: a
 tangle of every domain's flows to every other says nothing, and the lines are all truthful or none."""
