@@ -16,6 +16,8 @@ from tui.app import create_app
 from tui.view.canvas import render_text
 from tui.view.layout import Density, EdgeId, NodeId, Topology, layout_for
 from tui.view.looks import NodeLook
+from tui.view.projection import ViewFilter, build_view
+from tui.view.scope import Scope
 
 SIZES = [(100, 30), (200, 50)]
 
@@ -94,3 +96,17 @@ def test_random_topologies_read_back_as_they_are(topology, size):
 def test_every_density_reads_back_as_it_is(topology, density):
     drawn, report = read_topology(topology, (100, 30), density)
     assert precision_recall(drawn, set(topology.edges)) == (1.0, 1.0), "\n".join(report)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_every_focus_and_the_overview_of_the_realistic_cluster_read_back(size):
+    from tests.test_scope import realistic_folded
+
+    snapshot = realistic_folded()
+    whole = build_view(snapshot, ViewFilter()).whole
+    scopes = [Scope(focus=node, hops=hops) for node in sorted(whole.nodes) for hops in (1, 2)]
+    scopes.append(Scope(grouped=True))
+    for scope in scopes:
+        view = build_view(snapshot, ViewFilter(), scope)
+        drawn, report = read_topology(view.topology, size)
+        assert precision_recall(drawn, set(view.topology.edges)) == (1.0, 1.0), "\n".join([str(scope), *report])
