@@ -245,6 +245,16 @@ class FormatError(ValueError):
     """A line that is not a valid observation or header; the message says what is wrong in plain words."""
 
 
+def load_json(text: str | bytes) -> Any:
+    """``json.loads``, with JSON nested deeper than Python's parser can follow reported the same way as any
+    other invalid JSON (a JSONDecodeError saying so), not as a RecursionError from deep in the parser."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        document = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        raise json.JSONDecodeError("nested too deeply to read", document, 0) from None
+
+
 def parse_observation(line: bytes | str) -> Observation:
     """Validate one JSON line as an observation."""
     try:

@@ -163,3 +163,40 @@ def test_the_installed_command_works_end_to_end(shop_events):
     usage = subprocess.run([flowscope, "report"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr
+
+
+DEEP = "[" * 10_000 + "]" * 10_000
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (DEEP + "\n", "d.jsonl:1: not a flowscope recording"),
+        ('{"format": "flowscope-recording", "version": 1, "source": ' + DEEP + "}\n", "d.jsonl:1: not a flowscope"),
+    ],
+    ids=["line", "header"],
+)
+def test_json_nested_too_deeply_exits_2_with_a_sentence(capsys, tmp_path, content, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text(content)
+    code, out, err = report(capsys, str(path))
+    assert (code, out) == (2, "")
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_deep_kcat_payload_is_a_bad_line_and_the_rest_is_read(capsys, tmp_path):
+    good = '{"topic": "t", "partition": 0, "offset": 1, "ts": 1768467618000, "key": null, "payload": "x"}'
+    deep = '{"topic": "t", "partition": 0, "offset": 2, "ts": 1768467618001, "payload": ' + DEEP + "}"
+    path = tmp_path / "dump.json"
+    path.write_text(f"{good}\n{deep}\n")
+    code, out, err = report(capsys, str(path))
+    assert code == 0 and "t " in out
+    assert f"{path}:2: not valid JSON (nested too deeply to read)" in err
+
+
+def test_a_deep_baseline_exits_2_with_a_sentence(capsys, tmp_path, shop_commands):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(DEEP)
+    code, _, err = report(capsys, str(shop_commands), "--fail-on", "command", "--baseline", str(baseline))
+    assert code == 2
+    assert err.strip() == f"flowscope: baseline {baseline}: not JSON (nested too deeply to read at line 1)"

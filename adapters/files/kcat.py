@@ -40,6 +40,7 @@ from flow.observations import (
     StatusObs,
     TopicInfo,
     TopicsObs,
+    load_json,
     payload_from_bytes,
 )
 
@@ -62,7 +63,7 @@ def looks_like_kcat(line: bytes | str) -> bool:
     if isinstance(line, bytes):
         line = line.decode("utf-8", "surrogateescape")  # kcat writes raw bytes, valid UTF-8 or not
     try:
-        data = json.loads(line)
+        data = load_json(line)
     except ValueError:
         return False
     return (
@@ -218,7 +219,7 @@ class KcatReader(BadLines):
             if not stripped or stripped.startswith(b"%"):
                 continue  # blank, or kcat's own remarks ("% Reached end of topic ...") mixed in from stderr
             try:
-                data = json.loads(stripped.decode("utf-8", "surrogateescape"))
+                data = load_json(stripped.decode("utf-8", "surrogateescape"))
             except json.JSONDecodeError as error:
                 if not complete:
                     self._problem(number, "incomplete last line (the dump stopped mid-line)")

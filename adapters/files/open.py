@@ -7,7 +7,6 @@ it decides what the file is once, and hands out readers of it, its span and how 
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Literal
 from adapters.files.kcat import KCAT_DETAIL, KcatReader, looks_like_kcat
 from adapters.files.recording import RecordingReader, first_line, open_binary
 from adapters.source import SourceInfo
-from flow.observations import FORMAT_NAME, FormatError, parse_observation
+from flow.observations import FORMAT_NAME, FormatError, load_json, parse_observation
 
 FileKind = Literal["recording", "kcat", "unknown"]
 
@@ -32,7 +31,7 @@ def sniff(path: str | os.PathLike[str]) -> FileKind:
     if looks_like_kcat(line):
         return "kcat"
     try:
-        data = json.loads(line)
+        data = load_json(line)
     except (ValueError, UnicodeDecodeError):
         return "unknown"
     if isinstance(data, dict) and data.get("format") == FORMAT_NAME:

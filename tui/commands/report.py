@@ -16,6 +16,7 @@ from typing import Any
 from adapters.kafka.properties import ConfigError
 from flow.export import EXPORT_FORMATS, renderer
 from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, evaluate, gate_text
+from flow.observations import load_json
 from flow.report import report_json, report_text
 from flow.snapshot import FlowSnapshot
 from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError, model_config
@@ -150,7 +151,7 @@ def _read_baseline(path: str) -> frozenset[str]:
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"baseline {path}: cannot be read ({error})") from None
     try:
-        return baseline_commands(json.loads(text))
+        return baseline_commands(load_json(text))
     except json.JSONDecodeError as error:
         raise UsageError(f"baseline {path}: not JSON ({error.msg} at line {error.lineno})") from None
     except BaselineError as error:
