@@ -181,9 +181,11 @@ class FlowscopeApp(SourceApp):
     @on(FlowGraph.Zoomed)
     def _zoomed(self, message: FlowGraph.Zoomed) -> None:
         self.scope = message.scope
-        shown = self.shown
-        current = shown is not None and self.frame is not None and shown.snapshot is self.frame.snapshot
-        self.refresh_views(rescoped(shown, self.scope) if shown is not None and current else None)
+        shown, frame = self.shown, self.frame
+        if shown is not None and frame is not None and shown.snapshot is frame.snapshot:
+            self.refresh_views(rescoped(shown, self.scope))  # only the graph's scope changed
+        else:
+            self.refresh_views()
 
     @on(FlowGraph.Activated)
     def _graph_activated(self, message: FlowGraph.Activated) -> None:

@@ -243,8 +243,13 @@ HIDDEN_SUFFIX = "\x1f"
 unknown writer writes, say, where every such box reads "unknown writer")."""
 
 
+def shown_length(node: NodeId) -> int:
+    """How long the name a box shows is (without the part after HIDDEN_SUFFIX)."""
+    return len(node[1].partition(HIDDEN_SUFFIX)[0])
+
+
 def box_width(node: NodeId, density: Density = "regular") -> int:
-    shown = len(node[1].partition(HIDDEN_SUFFIX)[0])
+    shown = shown_length(node)
     if density == "tight":
         return min(max(shown + 2, TIGHT_MIN_WIDTH), MAX_BOX_WIDTH)
     if density == "compact":
@@ -273,7 +278,8 @@ def layout_for(
 ) -> GraphLayout:
     """The layout to show on ``width`` x ``height`` cells: ``density`` when one is asked for; else framed
     boxes, as wide as their names when the usual ones do not fit the width, and one-line boxes when
-    framed ones would take more than ``screens`` screens' height."""
+    framed ones would take more than ``screens`` screens' height. Boxes with no lines between them are
+    tiled across the width (see :func:`tiles`)."""
     if density is not None:
         return layout(topology, density) if topology.edges else tiles(topology, width, density)
     if not topology.edges:
@@ -296,7 +302,7 @@ def tiles(topology: Topology, width: int, density: Density = "regular") -> Graph
     framed = density != "compact"
     nodes: list[list[NodeId]] = [[("topic", t) for t in topology.topics], [("service", s) for s in topology.services]]
     # Tiles share one width, as wide as the longest name (up to the screen's): no line needs the room.
-    longest = max((len(node[1].partition(HIDDEN_SUFFIX)[0]) for kind in nodes for node in kind), default=0)
+    longest = max((shown_length(node) for kind in nodes for node in kind), default=0)
     tile = min(max(longest + 4, TILE_MIN_WIDTH) if framed else longest + COMPACT_EXTRA, max(width, 1))
     per_row = max(1, (width + TILE_GAP) // (tile + TILE_GAP))
     box_height, spacing = (BOX_HEIGHT, 1) if framed else (1, 0)
@@ -416,7 +422,8 @@ def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]
             down[number[a]].append(number[b])
             up[number[b]].append(number[a])
     ordered = [[number[node] for node in layer] for layer in layers]
-    if len(nodes) <= TRANSPOSE_UP_TO:
+    small = len(nodes) <= TRANSPOSE_UP_TO
+    if small:
         _depth_first_order(ordered, down)
     position = [-1] * len(nodes)
     """Where each node of the reference layer sits; -1 for every other node."""
@@ -442,7 +449,6 @@ def _order_layers(layers: list[list[NodeId]], chains: dict[EdgeId, list[NodeId]]
 
     best = [list(layer) for layer in ordered]
     best_crossings = _crossings(ordered, down, position)
-    small = len(nodes) <= TRANSPOSE_UP_TO
     for _ in range(SWEEPS * 3 if small else SWEEPS):
         sweep(range(1, len(ordered)), up, -1)
         sweep(range(len(ordered) - 2, -1, -1), down, +1)

@@ -129,17 +129,13 @@ def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[No
             CHAIN_MARK.glyph if chain else "",
         )
     for topic_name, rate in _unknown_writes(snapshot).items():
-        looks[unknown_writer(topic_name)] = NodeLook(
-            UNKNOWN_WRITER,
-            "?",
-            "flow-graph--badge",
-            f"writes {rate_text(rate)}",
-            "flow-graph--dim",
-            "flow-graph--dim",
-            rate_text(rate),
-            "?",
-        )
+        looks[unknown_writer(topic_name)] = unknown_writer_look(f"writes {rate_text(rate)}", rate_text(rate))
     return looks
+
+
+def unknown_writer_look(detail: str, brief: str) -> NodeLook:
+    """How an unknown writer's box looks, whatever it stands for (one topic's writer, or a group's)."""
+    return NodeLook(UNKNOWN_WRITER, "?", "flow-graph--badge", detail, "flow-graph--dim", "flow-graph--dim", brief, "?")
 
 
 def _edge_looks(snapshot: FlowSnapshot) -> dict[EdgeId, EdgeLook]:

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 
 from flow.naming import internal_reason
 from flow.sanitize import clean
-from flow.vocabulary import UNKNOWN_WRITER
 from tui.view.format import rate_text
 from tui.view.layout import EdgeId, NodeId, NodeKind, Topology
-from tui.view.looks import NodeLook, unknown_writer, unknown_writer_of
+from tui.view.looks import NodeLook, unknown_writer, unknown_writer_look, unknown_writer_of
 from tui.view.marks import KIND_MARKS, STATUS_MARKS
 
 if TYPE_CHECKING:
@@ -174,9 +173,7 @@ def group_looks(snapshot: FlowSnapshot, group_of: Mapping[NodeId, NodeId]) -> di
         label = clean(group[1], 120)
         if unknown_writer_of(group) is not None:
             detail = f"writes {_count(len(names), 'topic')}"
-            looks[group] = NodeLook(
-                UNKNOWN_WRITER, "?", "flow-graph--badge", detail, "flow-graph--dim", "flow-graph--dim", detail, "?"
-            )
+            looks[group] = unknown_writer_look(detail, detail)
         elif group[0] == "topic":
             shown = [topics[name] for name in names if name in topics]
             commands = sum(1 for topic in shown if topic.kind == "command")
