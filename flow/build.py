@@ -127,10 +127,9 @@ def _partition_lags(
     # Looked up once per topic rather than once per lagging partition, and only once one lags.
     window_rows: list[WindowRow] | None = None
     rows: list[PartitionLag] = []
-    for partition in range(max(len(committed), len(end), max(mine, default=-1) + 1)):
+    # Partitions are keys: an assignment names them, and nothing is sized by the highest number named.
+    for partition in sorted({p for p, c in enumerate(committed) if c is not None}.union(mine)):
         c = committed[partition] if partition < len(committed) else None
-        if c is None and partition not in mine:
-            continue
         e = end[partition] if partition < len(end) else None
         lag = max(e - c, 0) if c is not None and e is not None else None
         status = current_lag_status(lag)

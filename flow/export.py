@@ -19,9 +19,9 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from flow.instants import utc_datetime
 from flow.sanitize import clean, terminal_safe
 from flow.snapshot import FlowSnapshot, TopicView
 
@@ -302,7 +302,8 @@ def asyncapi_document(snapshot: FlowSnapshot, source: str) -> dict[str, Any]:
     operations = {operation_ids[key]: operation for key, operation in planned}
 
     commands = [topic.name for topic in topics if topic.kind == "command"]
-    when = datetime.fromtimestamp(snapshot.t / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if snapshot.t else None
+    moment = utc_datetime(snapshot.t) if snapshot.t else None
+    when = moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
     description = (
         f"The event flow flowscope observed in {clean(source)}"
         + (f" as of {when}" if when else "")

@@ -17,9 +17,11 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticSerializationError
+
+from flow.instants import LAST_INSTANT_MS
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -27,6 +29,18 @@ FORMAT_NAME: Literal["flowscope-recording"] = "flowscope-recording"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 
+
+# The ranges every number in a file must fall in, checked here at the edge so the model and the screens
+# never meet a time no clock can show or a partition no broker can have. Integers are strict: true,
+# 1.0 and "5" are not numbers of anything. Partition numbers are keys; nothing is sized by them.
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+Millis = Annotated[StrictInt, Field(ge=0, le=LAST_INSTANT_MS)]
+Offset = Annotated[StrictInt, Field(ge=0, le=INT64_MAX)]
+Partition = Annotated[StrictInt, Field(ge=0, le=INT32_MAX)]
+Count = Annotated[StrictInt, Field(ge=0, le=INT32_MAX)]
+Int32 = Annotated[StrictInt, Field(ge=-(2**31), le=INT32_MAX)]
+Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=INT64_MAX)]
 
 # Unknown fields are ignored so a recording written by a newer 1.x flowscope still replays here;
 # incompatible changes bump FORMAT_VERSION instead.
@@ -75,14 +89,14 @@ def payload_from_bytes(data: bytes | None, limit: int | None = None) -> Payload 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class _Observation:
-    t: int = Field(ge=0, description="UTC milliseconds")
+    t: Millis = Field(description="UTC milliseconds")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class Broker:
-    id: int
+    id: Int32
     host: str
-    port: int
+    port: Annotated[StrictInt, Field(ge=0, le=65535)]
     rack: str | None = None
 
 
@@ -91,14 +105,14 @@ class ClusterObs(_Observation):
     kind: Literal["cluster"] = "cluster"
     cluster_id: str | None = None
     brokers: tuple[Broker, ...] = ()
-    controller_id: int | None = None
+    controller_id: Int32 | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class TopicInfo:
     name: str
-    partitions: int = Field(ge=0)
-    internal: bool = False
+    partitions: Count
+    internal: StrictBool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
@@ -114,7 +128,7 @@ class EndOffsetsObs(_Observation):
     """Log-end offsets of one or more topics, one list per topic indexed by partition."""
 
     kind: Literal["end_offsets"] = "end_offsets"
-    offsets: dict[str, tuple[int, ...]]
+    offsets: dict[str, tuple[Offset, ...]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
@@ -122,7 +136,7 @@ class Member:
     member_id: str
     client_id: str = ""
     host: str = ""
-    assigned: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+    assigned: dict[str, tuple[Partition, ...]] = Field(default_factory=dict)
     subscribed: tuple[str, ...] = ()
 
 
@@ -145,10 +159,10 @@ class CommitsObs(_Observation):
 
     kind: Literal["commits"] = "commits"
     group: str
-    offsets: dict[str, tuple[int | None, ...]]
+    offsets: dict[str, tuple[Offset | None, ...]]
 
 
-ProducerState = tuple[int, int, int, int]
+ProducerState = tuple[Int64, Int32, Int32, Int64]
 """One producer on one partition as DescribeProducers reports it: (producer id, epoch, last sequence,
 last timestamp), -1 where unknown. An array in recordings: there can be thousands per refresh."""
 
@@ -159,8 +173,8 @@ class ProducersObs(_Observation):
 
     kind: Literal["producers"] = "producers"
     topic: str
-    partitions: dict[int, tuple[ProducerState, ...]]
-    transactional_ids: dict[int, str] = Field(default_factory=dict)
+    partitions: dict[Partition, tuple[ProducerState, ...]]
+    transactional_ids: dict[Partition, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
@@ -169,14 +183,14 @@ class RecordObs(_Observation):
 
     kind: Literal["record"] = "record"
     topic: str
-    partition: int
-    offset: int
-    timestamp: int | None = None
+    partition: Partition
+    offset: Offset
+    timestamp: Int64 | None = None
     key: Payload | None = None
     headers: tuple[tuple[str, Payload | None], ...] = ()
-    size: int = 0
+    size: Count = 0
     value: Payload | None = None
-    producer_id: int | None = None
+    producer_id: Int64 | None = None
 
 
 SourceState = Literal["connected", "reconnecting", "lost"]
@@ -187,7 +201,7 @@ class StatusObs(_Observation):
     kind: Literal["status"] = "status"
     state: SourceState
     detail: str = ""
-    attempt: int = 0
+    attempt: Count = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
@@ -196,7 +210,7 @@ class NoteObs(_Observation):
 
     kind: Literal["note"] = "note"
     text: str
-    duration_ms: int | None = None
+    duration_ms: Millis | None = None
 
 
 Observation = Annotated[
@@ -220,7 +234,7 @@ OBSERVATION_KINDS: tuple[str, ...] = (
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class RecordingHeader:
     format: Literal["flowscope-recording"]
-    version: int
+    version: StrictInt
     created: str = ""
     source: dict[str, Any] = Field(default_factory=dict)
     app: str = ""
@@ -246,13 +260,17 @@ class FormatError(ValueError):
 
 
 def load_json(text: str | bytes) -> Any:
-    """``json.loads``, with JSON nested deeper than Python's parser can follow reported the same way as any
-    other invalid JSON (a JSONDecodeError saying so), not as a RecursionError from deep in the parser."""
+    """``json.loads``, with JSON that Python's parser refuses for its own limits (nested too deeply for its
+    recursion, an integer of thousands of digits) reported as any other invalid JSON: a JSONDecodeError
+    saying so, not a RecursionError or a bare ValueError from deep in the parser."""
     try:
         return json.loads(text)
-    except RecursionError:
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as error:
+        what = "nested too deeply to read" if isinstance(error, RecursionError) else "a number too long to read"
         document = text if isinstance(text, str) else text.decode("utf-8", "replace")
-        raise json.JSONDecodeError("nested too deeply to read", document, 0) from None
+        raise json.JSONDecodeError(what, document, 0) from None
 
 
 def parse_observation(line: bytes | str) -> Observation:
@@ -323,6 +341,12 @@ def describe_validation_error(error: ValidationError) -> str:
             parts.append(f"missing field {loc}")
         elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
             parts.append(f"expected a JSON object{' at ' + loc if loc else ''}")
+        elif kind in ("less_than_equal", "greater_than_equal"):
+            bound = item["ctx"]["le" if kind == "less_than_equal" else "ge"]
+            side = "above the most" if kind == "less_than_equal" else "below the least"
+            parts.append(f"field {loc}: {_preview(item.get('input'))} is {side} it can be, {bound:,}")
+        elif kind == "int_type":
+            parts.append(f"field {loc}: expected a whole number (found {_preview(item.get('input'))})")
         else:
             found = _preview(item.get("input"))
             where = f"field {loc}: " if loc else ""

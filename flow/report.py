@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from flow.gate import GateResult, gate_data, gate_text
+from flow.instants import utc_datetime
 from flow.sanitize import clean, terminal_safe
 from flow.snapshot import FlowSnapshot, TopicView
 
@@ -159,7 +159,8 @@ def _rate(value: float | None) -> str:
 
 
 def _iso(t: int) -> str:
-    return datetime.fromtimestamp(t / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = utc_datetime(t)
+    return "an unknown time" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _duration(seconds: float) -> str:

@@ -41,7 +41,8 @@ def instant(draw, t: int) -> list[Observation]:
     if draw(st.booleans()):
         topic = draw(st.sampled_from(TOPICS))
         pid = draw(st.integers(1, 3))
-        out.append(ProducersObs(t=t, topic=topic, partitions={0: ((pid, 0, t // 300, -1),)}))
+        sequence = t // 300 % 2**31  # Kafka keeps a producer's last sequence in an int32
+        out.append(ProducersObs(t=t, topic=topic, partitions={0: ((pid, 0, sequence, -1),)}))
     return out
 
 

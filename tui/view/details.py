@@ -5,13 +5,13 @@ Every piece of cluster data is sanitised and rendered as Text; nothing here is p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from flow.instants import utc_datetime
 from flow.sanitize import clean, payload_text
 from flow.vocabulary import UNKNOWN_WRITER, LagStatus
 from tui.view.format import compact_number, rate_text, seconds_text
@@ -117,11 +117,8 @@ def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
     if not topic.records:
         parts.append(Text("  none sampled", style="dim"))
     for record in reversed(topic.records[-RECORDS_SHOWN:]):
-        when = (
-            datetime.fromtimestamp(record.timestamp / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
-            if record.timestamp is not None
-            else "-"
-        )
+        moment = utc_datetime(record.timestamp)
+        when = "-" if moment is None else moment.strftime("%H:%M:%S.%f")[:-3]
         header = Text(f"  p{record.partition} @{record.offset:,}  {when}  {record.size:,} B  key ", style="dim")
         header.append(payload_text(record.key, 120), style="bold")
         parts.append(header)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+
+from flow.instants import utc_datetime
 
 
 def format_speed(speed: float) -> str:
@@ -49,9 +50,8 @@ def seconds_text(seconds: float | None) -> str:
 
 def clock_text(t: int | None) -> str:
     """UTC wall time of a timestamp in milliseconds, HH:MM:SS."""
-    if t is None:
-        return "--:--:--"
-    return datetime.fromtimestamp(t / 1000, UTC).strftime("%H:%M:%S")
+    moment = utc_datetime(t)
+    return "--:--:--" if moment is None else moment.strftime("%H:%M:%S")
 
 
 def position_text(offset_ms: int | None) -> str:
