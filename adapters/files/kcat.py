@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +33,10 @@ from typing import IO, Any
 
 from adapters.files.recording import BadLines, RecordingError, first_line, open_input
 from flow.config import PRODUCER_HEADERS, TYPE_HEADERS
+from flow.instants import LAST_INSTANT_MS
 from flow.observations import (
+    INT32_MAX,
+    INT64_MAX,
     EndOffsetsObs,
     Observation,
     Payload,
@@ -54,6 +58,9 @@ DEFAULT_INTERVAL_MS = 2000
 DEFAULT_SAMPLES = 4
 VALUE_PREVIEW_BYTES = 4096
 """Sampled keys, header values and values are cut to this many bytes; ``size`` keeps the full size."""
+SPARSE_PARTITIONS = 1024
+"""How far past the number of partitions a dump holds records of its partition numbers may run (a dump of
+a few partitions of a big topic, ``kcat -p``); a number beyond that would size the topic's offset list."""
 IDLE_REFRESHES = 30
 """Refreshes kept after the last activity before a quiet stretch is skipped: one 60 s rate window."""
 
@@ -76,6 +83,31 @@ def looks_like_kcat(line: bytes | str) -> bool:
     )
 
 
+def _record_problem(data: Any) -> str | None:
+    """What makes one parsed line not a kcat record, in words; None when it is one.
+
+    Numbers are held to Kafka's own ranges (partition int32, offset and timestamp int64, a timestamp a
+    date can show); ``ts`` absent, null or -1 means the broker had no timestamp. JSON's true is not 1.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("topic"), str):
+        return 'not a kcat record: expected "topic", "partition" and "offset"'
+    for field, top in (("partition", INT32_MAX), ("offset", INT64_MAX)):
+        value = data.get(field)
+        if type(value) is not int:
+            return f'not a kcat record: "{field}" must be a whole number (found {_shown(value)})'
+        if not 0 <= value <= top:
+            return f'"{field}" out of range: {_shown(value)} (0 to {top:,})'
+    ts = data.get("ts")
+    if ts is not None and ts != -1 and (type(ts) is not int or not 0 <= ts <= LAST_INSTANT_MS):
+        return f'"ts" must be milliseconds since 1970, or -1 for none (found {_shown(ts)})'
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 @dataclass(slots=True)
 class _Sample:
     partition: int
@@ -93,7 +125,7 @@ class _Folded:
     """What one pass over a dump keeps: bounded aggregates, not the records."""
 
     partitions: dict[str, int]
-    """Topic -> partitions seen (highest partition number + 1)."""
+    """Topic -> partitions it has (highest partition number kept + 1)."""
     first_offsets: dict[tuple[str, int], int]
     """(topic, partition) -> lowest offset in the dump."""
     bucket_ends: dict[int, dict[tuple[str, int], int]]
@@ -166,7 +198,9 @@ class KcatReader(BadLines):
         interval_ms: int = DEFAULT_INTERVAL_MS,
         samples: int = DEFAULT_SAMPLES,
         preview_bytes: int = VALUE_PREVIEW_BYTES,
+        stream: IO[bytes] | None = None,
     ) -> None:
+        """``stream``: standard input or a pipe, already opened and sniffed as a dump (see open_file)."""
         if interval_ms <= 0 or samples < 0:
             raise ValueError("interval_ms must be positive and samples not negative")
         super().__init__()
@@ -177,14 +211,16 @@ class KcatReader(BadLines):
         self.preview_bytes = preview_bytes
         self.lines_read = 0
         self.records = 0
-        self._file: IO[bytes] | None = open_input(self.path, "a kcat dump")
-        first = first_line(self.path)
-        if first is None or not looks_like_kcat(first):
-            self.close()
-            raise RecordingError(
-                f"{self.path}:1: not a kcat -J dump: the first line must be a JSON object with "
-                '"topic", "partition" and "offset"'
-            )
+        self._file: IO[bytes] | None = stream
+        if stream is None:
+            self._file = open_input(self.path, "a kcat dump")
+            first = first_line(self.path)
+            if first is None or not looks_like_kcat(first):
+                self.close()
+                raise RecordingError(
+                    f"{self.path}:1: not a kcat -J dump: the first line must be a JSON object with "
+                    '"topic", "partition" and "offset"'
+                )
         self.source: dict[str, Any] = {"kind": "kcat", "file": self.path.name}
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -206,7 +242,7 @@ class KcatReader(BadLines):
 
     def _fold(self) -> _Folded:
         interval, limit, keep = self.interval_ms, self.preview_bytes, self.samples
-        partitions: dict[str, int] = {}
+        lines_of: dict[tuple[str, int], list[int]] = {}
         first_offsets: dict[tuple[str, int], int] = {}
         bucket_ends: dict[int, dict[tuple[str, int], int]] = {}
         samples: dict[int, dict[str, list[_Sample]]] = {}
@@ -226,23 +262,18 @@ class KcatReader(BadLines):
                     break
                 self._problem(number, f"not valid JSON ({error.msg})")
                 continue
-            if not (
-                isinstance(data, dict)
-                and isinstance(topic := data.get("topic"), str)
-                and isinstance(partition := data.get("partition"), int)
-                and isinstance(offset := data.get("offset"), int)
-                and partition >= 0
-                and offset >= 0
-            ):
-                self._problem(number, 'not a kcat record: expected "topic", "partition" and "offset" (non-negative)')
+            problem = _record_problem(data)
+            if problem:
+                self._problem(number, problem)
                 continue
-            topic = _to_bytes(topic).decode("utf-8", "replace")
+            topic = _to_bytes(data["topic"]).decode("utf-8", "replace")
+            partition, offset = data["partition"], data["offset"]
             records += 1
             tp = (topic, partition)
-            partitions[topic] = max(partitions.get(topic, 0), partition + 1)
+            lines_of.setdefault(tp, []).append(number)
             first_offsets[tp] = min(first_offsets.get(tp, offset), offset)
             ts = data.get("ts")
-            if not isinstance(ts, int) or ts < 0:
+            if ts is None or ts == -1:
                 # No timestamp: the partition's previous record is the best guess (offsets follow time).
                 ts = last_ts.get(tp, previous_ts)
                 if ts is None:
@@ -261,8 +292,48 @@ class KcatReader(BadLines):
             ends = bucket_ends.setdefault(fallback, {})
             for topic, partition, offset in undated:
                 ends[topic, partition] = max(ends.get((topic, partition), 0), offset + 1)
+        records -= self._drop_implausible(lines_of, first_offsets, bucket_ends, samples)
+        partitions: dict[str, int] = {}
+        for topic, partition in first_offsets:
+            partitions[topic] = max(partitions.get(topic, 0), partition + 1)
         self.records = records
         return _Folded(partitions, first_offsets, bucket_ends, samples, records)
+
+    def _drop_implausible(
+        self,
+        lines_of: dict[tuple[str, int], list[int]],
+        first_offsets: dict[tuple[str, int], int],
+        bucket_ends: dict[int, dict[tuple[str, int], int]],
+        samples: dict[int, dict[str, list[_Sample]]],
+    ) -> int:
+        """Leave out the records of partitions numbered far past the partitions the dump holds records of;
+        returns how many were left out.
+
+        A topic's log-end offsets are a list indexed by partition, so its highest partition number sizes
+        that list: a number from a file must not size an allocation beyond what the file itself holds.
+        """
+        seen: dict[str, int] = {}
+        for topic, _ in lines_of:
+            seen[topic] = seen.get(topic, 0) + 1
+        dropped = sorted(
+            (lines, tp) for tp, lines in lines_of.items() if tp[1] >= seen[tp[0]] + SPARSE_PARTITIONS
+        )
+        for lines, (topic, partition) in dropped:
+            what = (
+                f"partition {partition:,} of topic {topic!r} lies far past the {seen[topic]:,} partition(s) the "
+                f"dump holds records of (numbers up to {SPARSE_PARTITIONS:,} past them are read)"
+            )
+            for line in lines:
+                self._problem(line, what)
+            del first_offsets[topic, partition]
+            for ends in bucket_ends.values():
+                ends.pop((topic, partition), None)
+            for by_topic in samples.values():
+                if topic in by_topic:
+                    by_topic[topic] = [sample for sample in by_topic[topic] if sample.partition != partition]
+        for bucket in [bucket for bucket, ends in bucket_ends.items() if not ends]:
+            del bucket_ends[bucket]
+        return sum(len(lines) for lines, _ in dropped)
 
     def _sample(
         self,
@@ -286,14 +357,15 @@ class KcatReader(BadLines):
             del kept[repeated[-1]]
         key, _ = _payload(data.get("key"), limit)
         value, size = _payload(data.get("payload"), limit)
-        timestamp = data.get("ts") if isinstance(data.get("ts"), int) else None
+        timestamp = data.get("ts") if data.get("ts") != -1 else None
         kept.append(_Sample(tp[1], data["offset"], timestamp, key, headers, size, value, signature))
 
     def _file_time(self) -> int:
+        """When a dump with no timestamps at all was written: its file's time, or now for a pipe."""
         try:
             return int(self.path.stat().st_mtime * 1000)
         except OSError:
-            return 0
+            return int(time.time() * 1000)
 
     @staticmethod
     def _timeline(buckets: list[int]) -> list[int]:
@@ -327,14 +399,20 @@ class KcatReader(BadLines):
         yield TopicsObs(
             t=start, topics=tuple(TopicInfo(name=name, partitions=folded.partitions[name]) for name in topics)
         )
-        yield EndOffsetsObs(t=start, offsets={name: tuple(ends[name]) for name in topics})
+        # A topic's tuple is made again only when the topic moved: the model keeps a window of these.
+        current = {name: tuple(ends[name]) for name in topics}
+        yield EndOffsetsObs(t=start, offsets=current)
         for bucket in self._timeline(buckets):
             t = (bucket + 1) * interval
+            moved: set[str] = set()
             for (topic, partition), end in folded.bucket_ends.get(bucket, {}).items():
                 values = ends[topic]
                 if end > values[partition]:
                     values[partition] = end
-            yield EndOffsetsObs(t=t, offsets={name: tuple(ends[name]) for name in topics})
+                    moved.add(topic)
+            if moved:
+                current = current | {name: tuple(ends[name]) for name in moved}
+            yield EndOffsetsObs(t=t, offsets=current)
             for topic, kept in sorted(folded.samples.get(bucket, {}).items()):
                 for sample in sorted(kept, key=lambda s: (s.timestamp or 0, s.partition, s.offset)):
                     yield RecordObs(
