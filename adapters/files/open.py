@@ -1,7 +1,9 @@
 """Opening a file of observations: a flowscope recording or a kcat ``-C -J`` dump, told apart by its first line.
 
 :func:`open_file` is the one way in for every command that reads a file (``replay``, ``report``, the demo):
-it decides what the file is once, and hands out readers of it, its span and how to label it.
+it decides what the file is once, and hands out readers of it, its span and how to label it. Standard
+input (``-``) and pipes are opened once and told apart from a buffer of their first lines, so they can be
+read once, from the start.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from pathlib import Path
 from typing import Literal
 
 from adapters.files.kcat import KCAT_DETAIL, KcatReader, looks_like_kcat
-from adapters.files.recording import RecordingReader, first_line, open_binary
+from adapters.files.recording import (
+    STDIN,
+    STDIN_NAME,
+    RecordingError,
+    RecordingReader,
+    first_line,
+    is_stream,
+    open_binary,
+    open_stream,
+)
 from adapters.source import SourceInfo
 from flow.observations import FORMAT_NAME, FormatError, load_json, parse_observation
 
@@ -25,7 +36,10 @@ _T_FIELD = re.compile(rb'"t"\s*:\s*(\d+)')
 
 def sniff(path: str | os.PathLike[str]) -> FileKind:
     """Tell a flowscope recording from a kcat dump by its first line (gzip or not)."""
-    line = first_line(Path(path))
+    return _kind_of(first_line(Path(path)))
+
+
+def _kind_of(line: bytes | None) -> FileKind:
     if line is None:
         return "unknown"
     if looks_like_kcat(line):
@@ -39,19 +53,27 @@ def sniff(path: str | os.PathLike[str]) -> FileKind:
     return "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObservationFile:
-    """A file of observations whose kind is known; :meth:`read` opens a fresh reader each time."""
+    """A file of observations whose kind is known; :meth:`read` opens a fresh reader each time, except
+    for standard input or a pipe (``streamed``): its one reader was made by :func:`open_file`."""
 
     path: Path
     kind: FileKind
     strict: bool = False
+    streamed: bool = False
+    _stream_reader: RecordingReader | KcatReader | None = None
 
     def read(self) -> RecordingReader | KcatReader:
         """A reader from the file's start; both kinds iterate observations and count skipped lines.
 
         A file that is neither kind gets the recording reader's sentence on what a recording looks like.
         """
+        if self.streamed:
+            reader, self._stream_reader = self._stream_reader, None
+            if reader is None:
+                raise RecordingError(f"{self.path}: a pipe can be read only once")
+            return reader
         if self.kind == "kcat":
             return KcatReader(self.path, strict=self.strict)
         return RecordingReader(self.path, strict=self.strict)
@@ -63,15 +85,23 @@ class ObservationFile:
         return SourceInfo("demo" if demo else "replay", self.path.name, str(self.path))
 
     def span(self) -> tuple[int | None, int | None]:
-        """First and last instants of the stream, for a replay's progress bar."""
+        """First and last instants of the stream, for a replay's progress bar (unknown for a pipe)."""
+        if self.streamed:
+            return None, None
         if self.kind == "kcat":
             return KcatReader(self.path).span()
         return _recording_span(self.path)
 
 
 def open_file(path: str | os.PathLike[str], *, strict: bool = False) -> ObservationFile:
-    """The file at ``path`` as observations; raises RecordingError at once, with the reader's sentence,
-    when it cannot be read."""
+    """The file at ``path`` (``-``: standard input) as observations; raises RecordingError at once, with
+    the reader's sentence, when it cannot be read."""
+    if is_stream(path):
+        stream, line = open_stream(path)
+        name = Path(STDIN_NAME if os.fspath(path) == STDIN else path)
+        kind = _kind_of(line)
+        reader = (KcatReader if kind == "kcat" else RecordingReader)(name, strict=strict, stream=stream)
+        return ObservationFile(name, kind, strict, streamed=True, _stream_reader=reader)
     found = ObservationFile(Path(path), sniff(path), strict)
     found.read().close()  # fail now, not when the first observation is wanted
     return found

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import stat
+import sys
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +30,10 @@ from flow.observations import (
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_PROBLEMS_KEPT = 20
+TIME_SLACK_MS = 30_000
+"""How far a line's ``t`` may fall behind the latest one before it: a live refresh stamps its observations
+with the time it began while records sampled during it carry later times, and a refresh that waits on a
+slow broker can take this long. A line further back is a bad line, not a journey into the past."""
 
 
 class RecordingError(Exception):
@@ -55,16 +62,85 @@ def first_line(path: Path) -> bytes | None:
     when there is none or the file cannot be read."""
     try:
         with open_binary(path) as file:
-            for _ in range(64):
-                line = file.readline(1 << 20)
-                if not line:
-                    return None
-                stripped = line.strip()
-                if stripped and not stripped.startswith(b"%"):
-                    return stripped
+            return _first_line(file, [])
+    except OSError:
+        return None
+
+
+def _first_line(file: IO[bytes], read: list[bytes]) -> bytes | None:
+    """:func:`first_line` of an open file, appending every line it reads to ``read``."""
+    try:
+        for _ in range(64):
+            line = file.readline(1 << 20)
+            read.append(line)
+            if not line:
+                return None
+            stripped = line.strip()
+            if stripped and not stripped.startswith(b"%"):
+                return stripped
     except (OSError, EOFError, zlib.error):
         return None
     return None
+
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+"""How messages name standard input, given as ``-``."""
+
+
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """True for standard input (``-``) and a pipe or device: read once, from the start, never reopened."""
+    if os.fspath(path) == STDIN:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+class _Rewound(io.RawIOBase):
+    """A stream whose first bytes were read to tell what it is, handed back before the rest of it."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            size = min(len(view), len(self._head))
+            view[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        read_some = getattr(self._rest, "read1", self._rest.read)
+        data = read_some(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._rest.close()
+        super().close()
+
+
+def open_stream(path: str | os.PathLike[str]) -> tuple[IO[bytes], bytes | None]:
+    """Standard input or a pipe, opened once: a reader of it from its start (decompressed when it is gzip)
+    and its first line as :func:`first_line` finds it, sniffed from a buffer rather than by reopening."""
+    if os.fspath(path) == STDIN:
+        raw: IO[bytes] = sys.stdin.buffer
+    else:
+        raw = open_input(Path(path), "a recording")
+    magic = raw.read(2)
+    stream: IO[bytes] = io.BufferedReader(_Rewound(magic, raw))
+    if magic == GZIP_MAGIC:
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+    read: list[bytes] = []
+    line = _first_line(stream, read)
+    return io.BufferedReader(_Rewound(b"".join(read), stream)), line
 
 
 def iso_utc(moment: datetime) -> str:
@@ -118,15 +194,18 @@ class RecordingReader(BadLines):
 
     Lenient (the default): a bad line is skipped, counted and described in :attr:`problems`.
     Strict: the first bad line raises :class:`RecordingError`. Either way the message reads
-    ``FILE:LINE: what is wrong``.
+    ``FILE:LINE: what is wrong``. A line whose time is more than :data:`TIME_SLACK_MS` before the
+    latest time read so far is a bad line too.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, strict: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, strict: bool = False, stream: IO[bytes] | None = None
+    ) -> None:
         super().__init__()
         self.path = Path(path)
         self.strict = strict
         self.lines_read = 0
-        self._file = open_input(self.path, "a recording")
+        self._file = stream if stream is not None else open_input(self.path, "a recording")
         try:
             first = self._file.readline()
         except (EOFError, zlib.error, gzip.BadGzipFile):
@@ -147,6 +226,7 @@ class RecordingReader(BadLines):
         # bad or partial lines, a truncated gzip stream) is sorted out only after validation failed.
         validate = validate_line
         number = self.lines_read
+        latest = floor = -1
         try:
             try:
                 for line in self._file:
@@ -162,6 +242,12 @@ class RecordingReader(BadLines):
                             return
                         self._problem(number, describe_validation_error(error))
                         continue
+                    if obs.t > latest:
+                        latest = obs.t
+                        floor = latest - TIME_SLACK_MS
+                    elif obs.t < floor:
+                        self._problem(number, _backwards(obs.t, latest))
+                        continue
                     yield obs
             except (EOFError, zlib.error, gzip.BadGzipFile):
                 self._problem(number + 1, "the compressed file is truncated here: the lines before it were read")
@@ -171,6 +257,13 @@ class RecordingReader(BadLines):
 
     def close(self) -> None:
         self._file.close()
+
+
+def _backwards(t: int, latest: int) -> str:
+    return (
+        f"time runs backwards: t={t} is {(latest - t) / 1000:,.1f} s before an earlier line's "
+        f"(a step back of up to {TIME_SLACK_MS // 1000} s is taken as reordering)"
+    )
 
 
 class RecordingWriter:

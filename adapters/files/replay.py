@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 
 from adapters.files.open import open_file
-from adapters.files.recording import BadLines
+from adapters.files.recording import BadLines, RecordingError, is_stream
 from adapters.source import SPEEDS, Controls, PlaybackState, Sink, SourceInfo
 from flow.observations import Observation
 
@@ -266,7 +266,16 @@ def replay_file(
     start_at: int | None = None,
     demo: bool = False,
 ) -> Replay:
-    """A replay of a recording or a kcat ``-J`` dump; raises RecordingError at once if it cannot be read."""
+    """A replay of a recording or a kcat ``-J`` dump; raises RecordingError at once if it cannot be read.
+
+    Standard input and pipes are refused before they are opened: a replay goes back in its file to seek
+    and loop, and the app reads the keyboard from the terminal.
+    """
+    if is_stream(path):
+        raise RecordingError(
+            f"{path}: replay needs a file it can go back in (to seek and to loop), not a pipe; "
+            "save the stream to a file first, or use `flowscope report -`"
+        )
     file = open_file(path, strict=strict)
     return Replay(
         file.read, file.info(demo=demo), speed=speed, loop=loop, paused=paused, span=file.span(), start_at=start_at
