@@ -21,9 +21,9 @@ COMMANDS = ("demo", "replay", "live", "record", "report", "simulate")
 
 
 class _Parser(argparse.ArgumentParser):
+    # One sentence, as for every other usage error, not a usage block that buries it.
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"flowscope: {message}", file=sys.stderr)
+        print(f"{self.prog}: {message} (see: {self.prog} --help)", file=sys.stderr)
         sys.exit(EXIT_ERROR)
 
 

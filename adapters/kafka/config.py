@@ -327,14 +327,32 @@ def _parse_bootstrap(text: str) -> Iterable[str]:
 
 def split_address(address: str) -> tuple[str, int]:
     """``host:port``, ``[v6]:port`` or ``host`` (port 9092) -> (host, port); ConfigError if malformed."""
-    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d+))?|([^:\[\]\s]+)(?::(\d+))?", address)
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([^:\[\]\s]+)(?::(\d{1,5}))?", address)
     if match is None:
-        raise ConfigError(f"bootstrap address {address!r} is not HOST:PORT")
+        raise ConfigError(f"bootstrap address {_shown(address)} is not HOST:PORT")
     host = match.group(1) or match.group(3)
+    if match.group(3):
+        _check_host_name(host)
     port = int(match.group(2) or match.group(4) or DEFAULT_PORT)
     if not 0 < port < 65536:
         raise ConfigError(f"bootstrap address {address!r} has an invalid port")
     return host, port
+
+
+def _check_host_name(host: str) -> None:
+    """ConfigError for a name DNS cannot carry (the resolver would fail with a UnicodeError): over 253
+    characters, a part between dots empty or over 63, or a non-ASCII name IDNA cannot encode."""
+    shape = "a name has at most 253 characters, and 1 to 63 between dots"
+    try:
+        encoded = host.encode("ascii") if host.isascii() else host.encode("idna")
+    except UnicodeError:
+        raise ConfigError(f"bootstrap host {_shown(host)} is not a valid host name ({shape})") from None
+    if len(encoded) > 253 or any(not 0 < len(label) <= 63 for label in encoded.removesuffix(b".").split(b".")):
+        raise ConfigError(f"bootstrap host {_shown(host)} is not a valid host name ({shape})")
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57] + "...")
 
 
 def _store_type(props: Mapping[str, str], key: str, location: str | None) -> str:

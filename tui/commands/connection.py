@@ -103,8 +103,12 @@ def connection_error(error: ConnectionFailed | SettingsError) -> int:
 
 
 def refresh_interval(args: argparse.Namespace, resolved: ResolvedConnection) -> float:
-    """--interval, else the profile's, else the default; UsageError outside the allowed range."""
+    """--interval, else the profile's, else the default; UsageError, naming where the value came from,
+    outside the allowed range (NaN included)."""
     interval = args.interval if args.interval is not None else resolved.interval or DEFAULT_INTERVAL
     if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
-        raise UsageError(f"--interval must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds")
+        where = "--interval"
+        if args.interval is None and resolved.profile is not None:
+            where = f"interval of profile {resolved.profile.name!r} in {resolved.profile.path}"
+        raise UsageError(f"{where} must be between {MIN_INTERVAL:g} and {MAX_INTERVAL:g} seconds (found {interval:g})")
     return float(interval)
