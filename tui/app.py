@@ -22,6 +22,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
+from tui.commands import EXIT_ERROR, EXIT_OK
 from tui.details import DetailsPanel
 from tui.graph import FlowGraph
 from tui.help import HelpScreen
@@ -312,10 +313,24 @@ def run_app(
     config: ModelConfig | None = None,
     recorder: Recorder | None = None,
 ) -> int:
-    """Run the app in the terminal until the user quits; returns the exit code. Recordings made while
-    it ran are summed up on the terminal afterwards (a write failure too: the view kept running)."""
+    """Run the app in the terminal until the user quits; returns the exit code (see :func:`finish`)."""
     app = create_app(source, config=config, recorder=recorder)
     code = app.run()
+    return finish(app, code)
+
+
+def finish(app: FlowscopeApp, code: object = None) -> int:
+    """The exit code of an app that has ended, with what the terminal should keep said on stderr: the
+    recordings made while it ran (a write failure too: the view kept running), a source that stopped
+    (exit 2) or skipped bad lines (a warning). A failure never exits 0."""
     for line in app.recordings.finished:
         print(f"flowscope: {line}", file=sys.stderr)
-    return code if isinstance(code, int) else 0
+    if app.return_code:  # the app itself failed; Textual has printed what happened
+        return EXIT_ERROR
+    if app.session is not None and app.session.error:
+        print(f"flowscope: the source stopped: {app.session.error}", file=sys.stderr)
+        return EXIT_ERROR
+    playback = app.frame.playback if app.frame is not None else None
+    if playback is not None and playback.problem:
+        print(f"flowscope: {playback.problem}", file=sys.stderr)
+    return code if isinstance(code, int) else EXIT_OK

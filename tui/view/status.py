@@ -51,7 +51,8 @@ def status_text(frame: Frame, *, recording: str | None = None) -> Text:
         if playback.finished:
             line.append("  end", style="dim")
         if playback.skipped:
-            line.append(f"  ⚠ {playback.skipped} bad lines skipped", style="bold yellow")
+            lines = "line" if playback.skipped == 1 else "lines"
+            line.append(f"  ⚠ {playback.skipped} bad {lines} skipped", style="bold yellow")
     status = snapshot.status
     if status is not None and info.kind == "live":
         state = status.state.upper()
