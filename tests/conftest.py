@@ -1,7 +1,8 @@
 """Shared fixtures: the bundled recordings, and a real Kafka broker for tests marked `kafka`.
 
-The broker comes from FLOWSCOPE_TEST_BOOTSTRAP (an existing cluster) or from scripts/local-kafka,
-started once per session in its own state dir and stopped at the end. With FLOWSCOPE_REQUIRE_KAFKA=1
+The broker comes from FLOWSCOPE_TEST_BOOTSTRAP (an existing cluster; each other line scripts/local-kafka
+prints, KEY=VALUE, as FLOWSCOPE_TEST_KEY) or from scripts/local-kafka, started once per session in its own
+state dir and stopped at the end. With FLOWSCOPE_REQUIRE_KAFKA=1
 (as in CI) a Kafka test that skips fails the run: a green run without Kafka is not green.
 """
 
@@ -33,7 +34,8 @@ def shop_events() -> Path:
 
 @dataclass(frozen=True)
 class Broker:
-    """Where the test broker listens; the SASL listener takes SCRAM-SHA-512 with the test user."""
+    """Where the test broker listens; the SASL listeners take SCRAM-SHA-512 with the test user, the TLS
+    ones present a certificate signed by ``tls_ca`` (``mtls_bootstrap`` also asks for the client's)."""
 
     bootstrap: str
     sasl_bootstrap: str | None
@@ -41,6 +43,19 @@ class Broker:
     sasl_username: str
     sasl_password: str
     started_here: bool
+    info: dict[str, str]
+    """Every line scripts/local-kafka printed: ssl_bootstrap, mtls_bootstrap, sasl_ssl_bootstrap, tls_ca,
+    tls_client_cert, tls_client_key, tls_stranger_cert, tls_stranger_key, ..."""
+
+    def tls(self, key: str) -> str:
+        """One TLS line of the broker's; the test skips (fails in CI) when the broker has no TLS listeners."""
+        value = self.info.get(key)
+        if not value:
+            message = f"the test broker has no {key} (scripts/local-kafka prints it)"
+            if _require_kafka():
+                pytest.fail(message)
+            pytest.skip(message)
+        return value
 
 
 def _require_kafka() -> bool:
@@ -62,13 +77,16 @@ def local_kafka(command: str, state: Path, timeout: float = 600) -> dict[str, st
 def kafka() -> Iterator[Broker]:
     existing = os.environ.get("FLOWSCOPE_TEST_BOOTSTRAP")
     if existing:
+        prefix = "FLOWSCOPE_TEST_"
+        given = {name[len(prefix) :].lower(): value for name, value in os.environ.items() if name.startswith(prefix)}
         yield Broker(
             bootstrap=existing,
-            sasl_bootstrap=os.environ.get("FLOWSCOPE_TEST_SASL_BOOTSTRAP"),
+            sasl_bootstrap=given.get("sasl_bootstrap"),
             sasl_mechanism="SCRAM-SHA-512",
-            sasl_username=os.environ.get("FLOWSCOPE_TEST_SASL_USERNAME", "flowscope"),
-            sasl_password=os.environ.get("FLOWSCOPE_TEST_SASL_PASSWORD", "flowscope-secret"),
+            sasl_username=given.get("sasl_username", "flowscope"),
+            sasl_password=given.get("sasl_password", "flowscope-secret"),
             started_here=False,
+            info=given,
         )
         return
     try:
@@ -86,6 +104,7 @@ def kafka() -> Iterator[Broker]:
             sasl_username=info.get("sasl_username", "flowscope"),
             sasl_password=info.get("sasl_password", "flowscope-secret"),
             started_here=True,
+            info=info,
         )
     finally:
         local_kafka("down", TEST_STATE)

@@ -320,7 +320,22 @@ class Wire:
                     f"; check that security.protocol ({settings.security_protocol}) and the SASL/TLS settings "
                     "match this listener"
                 )
+                if settings.uses_tls:
+                    # TLS 1.3 refuses a client certificate after the handshake: a close is all the client sees.
+                    hint += (
+                        "; if it requires a client certificate (mutual TLS), set ssl.keystore.location to a PEM "
+                        "file of one signed by a CA the broker trusts"
+                        if settings.ssl_certfile is None and settings.ssl_cert_pem is None
+                        else "; if it requires a client certificate, the broker may not trust this one "
+                        "(ssl.keystore.*)"
+                    )
             return ConnectionFailed(f"the connection to {address} was closed by the broker{hint}", "closed")
+        if isinstance(error, ConnectionResetError) and connecting and settings.uses_tls:
+            return ConnectionFailed(
+                f"TLS handshake with {address} failed (the broker reset the connection); check security.protocol "
+                f"({settings.security_protocol}) and that this port is a TLS listener",
+                "tls",
+            )
         if isinstance(error, OSError):
             reason = error.strerror or type(error).__name__
             return ConnectionFailed(f"cannot reach Kafka at {address}: {reason}", "unreachable")

@@ -9,7 +9,8 @@ Sub-commands:
   spawn LOG PIDFILE CMD...  start CMD detached (own session), stdout+stderr
                             to LOG, write its pid to PIDFILE
   check [options]           ask the broker for cluster metadata over the Kafka
-                            wire protocol (optionally after a SCRAM login);
+                            wire protocol (optionally after a SCRAM login,
+                            or over TLS);
                             with --wait, retry until it answers
 
 `check` speaks just enough of the Kafka protocol (ApiVersions, Metadata,
@@ -26,6 +27,7 @@ import hmac
 import os
 import re
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -160,8 +162,11 @@ class Reader:
 
 
 class Connection:
-    def __init__(self, host, port, timeout):
+    def __init__(self, host, port, timeout, cafile=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if cafile:
+            context = ssl.create_default_context(cafile=cafile)
+            self.sock = context.wrap_socket(self.sock, server_hostname=host)
         self.correlation = 0
 
     def close(self):
@@ -274,9 +279,9 @@ def scram_login(conn, ranges, mechanism, username, password):
         raise ProbeError("SCRAM server signature did not verify")
 
 
-def probe(endpoint, timeout, sasl=None):
+def probe(endpoint, timeout, sasl=None, cafile=None):
     host, _, port = endpoint.rpartition(":")
-    conn = Connection(host, int(port), timeout)
+    conn = Connection(host, int(port), timeout, cafile)
     try:
         ranges = api_versions(conn)
         if sasl:
@@ -301,26 +306,28 @@ def cmd_check(args):
     sasl = None
     if args.sasl:
         sasl = (args.mechanism, args.username, args.password)
-    targets = [(args.bootstrap, None)] if args.bootstrap else []
+    targets = [(args.bootstrap, None, None)] if args.bootstrap else []
     if args.sasl:
-        targets.append((args.sasl, sasl))
+        targets.append((args.sasl, sasl, None))
+    if args.tls:
+        targets.append((args.tls, None, args.cafile))
     deadline = time.monotonic() + args.wait
     pending = list(targets)
     last_error = None
     while True:
         still = []
-        for endpoint, creds in pending:
+        for endpoint, creds, cafile in pending:
             # Each attempt may block (a frozen broker accepts TCP connections
             # but never answers): bound it by what is left of the wait.
             remaining = deadline - time.monotonic() if args.wait else 5.0
             try:
-                probe(endpoint, max(0.5, min(5.0, remaining)), creds)
+                probe(endpoint, max(0.5, min(5.0, remaining)), creds, cafile)
             except AuthFailed as exc:
                 print(f"{endpoint}: {exc}", file=sys.stderr)
                 return 4
             except (OSError, ProbeError, ValueError, KeyError) as exc:
                 last_error = f"{endpoint}: {exc}"
-                still.append((endpoint, creds))
+                still.append((endpoint, creds, cafile))
         pending = still
         if not pending:
             return 0
@@ -362,6 +369,8 @@ def main(argv):
     p.add_argument("--mechanism", default="SCRAM-SHA-512")
     p.add_argument("--username", default="")
     p.add_argument("--password", default="")
+    p.add_argument("--tls", help="SSL host:port (server certificate checked against --cafile)")
+    p.add_argument("--cafile", help="PEM file of the CA that signed the broker's certificate")
     p.add_argument("--wait", type=float, default=0.0, help="retry for this many seconds")
     p.add_argument("--pid", type=int, help="give up early if this process exits")
     p.set_defaults(func=cmd_check)
