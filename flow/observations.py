@@ -259,18 +259,39 @@ class FormatError(ValueError):
     """A line that is not a valid observation or header; the message says what is wrong in plain words."""
 
 
+MAX_JSON_NESTING = 200
+"""Deeper JSON is not read. Python's parser recurses once per level, so without a fixed bound whether a
+line reads would depend on how deep the caller's stack happens to be (a replay in the app, or report)."""
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def load_json(text: str | bytes) -> Any:
-    """``json.loads``, with JSON that Python's parser refuses for its own limits (nested too deeply for its
-    recursion, an integer of thousands of digits) reported as any other invalid JSON: a JSONDecodeError
-    saying so, not a RecursionError or a bare ValueError from deep in the parser."""
+    """``json.loads``, with JSON that Python's parser refuses for its own limits (nested more than
+    MAX_JSON_NESTING levels, an integer of thousands of digits) reported as any other invalid JSON: a
+    JSONDecodeError saying so, not a RecursionError or a bare ValueError from deep in the parser."""
+    document = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if _nesting(document) > MAX_JSON_NESTING:
+        raise json.JSONDecodeError(f"nested more than {MAX_JSON_NESTING} levels deep", document, 0)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
         raise
     except (RecursionError, ValueError) as error:
         what = "nested too deeply to read" if isinstance(error, RecursionError) else "a number too long to read"
-        document = text if isinstance(text, str) else text.decode("utf-8", "replace")
         raise json.JSONDecodeError(what, document, 0) from None
+
+
+def _nesting(document: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count)."""
+    if document.count("[") + document.count("{") <= MAX_JSON_NESTING:
+        return 0  # cannot be deeper than it has brackets: the common case costs two counts
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", document)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def parse_observation(line: bytes | str) -> Observation:

@@ -91,7 +91,8 @@ def _record_problem(data: Any) -> str | None:
     """
     if not isinstance(data, dict) or not isinstance(data.get("topic"), str):
         return 'not a kcat record: expected "topic", "partition" and "offset"'
-    for field, top in (("partition", INT32_MAX), ("offset", INT64_MAX)):
+    # The log-end offset after a record is its offset + 1, so an offset is at most one below int64's top.
+    for field, top in (("partition", INT32_MAX), ("offset", INT64_MAX - 1)):
         value = data.get(field)
         if type(value) is not int:
             return f'not a kcat record: "{field}" must be a whole number (found {_shown(value)})'
@@ -315,9 +316,7 @@ class KcatReader(BadLines):
         seen: dict[str, int] = {}
         for topic, _ in lines_of:
             seen[topic] = seen.get(topic, 0) + 1
-        dropped = sorted(
-            (lines, tp) for tp, lines in lines_of.items() if tp[1] >= seen[tp[0]] + SPARSE_PARTITIONS
-        )
+        dropped = sorted((lines, tp) for tp, lines in lines_of.items() if tp[1] >= seen[tp[0]] + SPARSE_PARTITIONS)
         for lines, (topic, partition) in dropped:
             what = (
                 f"partition {partition:,} of topic {topic!r} lies far past the {seen[topic]:,} partition(s) the "
@@ -403,7 +402,7 @@ class KcatReader(BadLines):
         current = {name: tuple(ends[name]) for name in topics}
         yield EndOffsetsObs(t=start, offsets=current)
         for bucket in self._timeline(buckets):
-            t = (bucket + 1) * interval
+            t = min((bucket + 1) * interval, LAST_INSTANT_MS)  # a refresh after the last instant is at it
             moved: set[str] = set()
             for (topic, partition), end in folded.bucket_ends.get(bucket, {}).items():
                 values = ends[topic]
@@ -435,7 +434,7 @@ class KcatReader(BadLines):
             self.close()
         if not buckets:
             return None, None
-        return min(buckets) * self.interval_ms, (max(buckets) + 1) * self.interval_ms
+        return min(buckets) * self.interval_ms, min((max(buckets) + 1) * self.interval_ms, LAST_INSTANT_MS)
 
     def close(self) -> None:
         if self._file is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,7 +31,6 @@ from flow.observations import FORMAT_NAME, FormatError, load_json, parse_observa
 
 FileKind = Literal["recording", "kcat", "unknown"]
 
-_T_FIELD = re.compile(rb'"t"\s*:\s*(\d+)')
 
 
 def sniff(path: str | os.PathLike[str]) -> FileKind:
@@ -115,12 +114,16 @@ def _recording_span(path: Path) -> tuple[int | None, int | None]:
     """
     first: int | None = None
     with open_binary(path) as head:
-        head.readline()
-        for line in head:
-            match = _T_FIELD.search(line)
-            if match:
-                first = int(match.group(1))
-                break
+        try:
+            head.readline()
+            for line in head:
+                try:
+                    first = parse_observation(line).t
+                    break
+                except FormatError:
+                    continue
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            return first, None  # the reader says where the stream is damaged; the span is what it is
         if isinstance(head, gzip.GzipFile):
             return first, None
     size = path.stat().st_size
