@@ -3,6 +3,9 @@
 ``check_connection`` is what the CLI runs before it opens the app, so an unreachable cluster or wrong
 credentials end with exit code 2 and a sentence within seconds. ``observe`` runs the live source headless
 for a few refreshes (enough for rates) and returns the snapshot that ``flowscope report`` prints.
+
+A headless command given a duration ends by it whatever the cluster does; when the cluster is not
+answering at that moment, the command says so in the sentence of :func:`lost_sentence` and exits 2.
 """
 
 from __future__ import annotations
@@ -51,6 +54,39 @@ def check_connection(settings: ConnectionSettings, timeout: float = CHECK_TIMEOU
     return asyncio.run(probe(settings, timeout))
 
 
+def lost_sentence(label: str, silent_s: float) -> str:
+    """How `record`, `report` and `simulate` say that the cluster stopped answering before they ended."""
+    return f"lost the Kafka cluster at {label}: no answer for the last {max(silent_s, 1.0):.0f} s"
+
+
+class Liveness:
+    """Whether a running live source is answering, from looks at its state (it may run on another thread).
+
+    The source itself decides when a refresh failed (its own timeouts); from then on until a refresh works
+    again, the cluster is not answering.
+    """
+
+    def __init__(self, source: LiveSource) -> None:
+        self.source = source
+        self.silent_since: float | None = None
+        """When a look first found the source reconnecting (or lost); None while it is connected."""
+
+    def look(self) -> None:
+        if self.source.state in ("reconnecting", "lost"):
+            if self.silent_since is None:
+                self.silent_since = time.monotonic()
+        else:
+            self.silent_since = None
+
+    def lost(self) -> str | None:
+        """The :func:`lost_sentence` when the cluster is not answering now; None when it is (or has not been
+        tried yet)."""
+        self.look()
+        if self.silent_since is None:
+            return None
+        return lost_sentence(self.source.settings.label, time.monotonic() - self.silent_since)
+
+
 class _ModelSink:
     """A sink that folds into a model, for headless runs."""
 
@@ -75,20 +111,33 @@ async def observe_async(
     payloads: PayloadPolicy = "none",
     config: ModelConfig | None = None,
 ) -> tuple[FlowSnapshot, LiveSource]:
-    """Check the connection, then run the live source for ``duration`` seconds into a fresh model."""
+    """Check the connection, then run the live source into a fresh model for ``duration`` seconds. Rates
+    need two refreshes: while the source is connected it may run on for one ``interval`` more to make the
+    second. ConnectionFailed with a sentence when the cluster cannot be reached at the start, or does not
+    answer at the end (:func:`lost_sentence`): the end comes on time whatever the cluster does.
+    """
     await probe(settings)
+    ends = time.monotonic() + max(duration, 0.0)
     model = FlowModel(config)
     source = LiveSource(settings, interval=interval, payloads=payloads)
+    liveness = Liveness(source)
     task = asyncio.create_task(source.run(_ModelSink(model)))
-    deadline = time.monotonic() + max(duration, 0.0)
-    # At least two refreshes, so that rates have a base; then until the duration is over.
-    while not task.done() and (time.monotonic() < deadline or source.refreshes < 2):
-        await asyncio.sleep(0.05)
-        if source.state == "lost":
-            break
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    try:
+        while not task.done():
+            liveness.look()
+            now = time.monotonic()
+            if source.state == "lost" or now >= ends + interval:
+                break
+            if now >= ends and (source.refreshes >= 2 or source.state != "connected"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    lost = liveness.lost()
+    if lost is not None:
+        raise ConnectionFailed(lost, "closed")
     return model.snapshot(), source
 
 
@@ -100,7 +149,8 @@ def observe(
     payloads: PayloadPolicy = "none",
     config: ModelConfig | None = None,
 ) -> FlowSnapshot:
-    """The snapshot after observing a live cluster for ``duration`` seconds; ConnectionFailed at start."""
+    """The snapshot after observing a live cluster for ``duration`` seconds (:func:`observe_async`);
+    ConnectionFailed when the cluster cannot be reached at the start or does not answer at the end."""
     snapshot, _ = asyncio.run(
         observe_async(settings, duration=duration, interval=interval, payloads=payloads, config=config)
     )

@@ -16,6 +16,13 @@ group member, then runs the story:
 ``rate`` multiplies every emitter rate *and* every group capacity, so the story (who keeps up, who
 falls behind in a spell) holds at any speed. aiokafka speaks only the classic group protocol: a group
 whose spec says ``consumer`` (KIP-848) runs as a classic group, and :attr:`SimulationStats.notes` says so.
+
+A run given a duration ends by it, whatever the cluster does. The duration starts once the clients are
+up (connecting has timeouts of its own, and ``stop_event`` ends it too); at the end the clients get
+:data:`STOP_GRACE_S` to commit, flush and leave (:data:`SILENT_GRACE_S` when the cluster has already
+stopped acknowledging). A cluster that does not answer by then is *lost*: the clients are dropped (their
+unacknowledged records with them) and :func:`simulate` raises a :class:`SimulationError` that says so.
+The same holds when ``stop_event`` ends the run.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from adapters.kafka.headless import lost_sentence
 from adapters.scenarios.specs import Emitter, GroupSpec, Reaction, ScenarioSpec
 
 TICK_S = 0.1
@@ -43,6 +51,15 @@ COMMIT_EVERY_S = 1.0
 """A consumer commits what it processed at most this often (and once more when it stops)."""
 CONNECT_TIMEOUT_S = 15.0
 """Giving up on an unreachable cluster takes at most this long."""
+STOP_GRACE_S = 3.0
+"""Seconds the clients get to commit, flush and leave at the end (a healthy cluster needs well under one);
+past them the cluster is lost."""
+SILENT_S = 2.0
+"""A cluster that acknowledged nothing for this long while records wait is not answering: at the end its
+clients get only :data:`SILENT_GRACE_S` (a healthy cluster acknowledges within milliseconds)."""
+SILENT_GRACE_S = 1.0
+CLOSE_S = 0.5
+"""Past the grace, the seconds clients still get to close (what a lost cluster does not answer is dropped)."""
 START_CONCURRENCY = 16
 """Clients connecting at the same time while a simulation starts."""
 TOPIC_EXISTS = 36
@@ -120,8 +137,11 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:
     """Wait for ``event`` at most ``seconds``; True when it was set."""
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives just
+    # as the event is set, and a task dropped at the end of a run would then go on (see STOP_GRACE_S).
     try:
-        await asyncio.wait_for(event.wait(), max(seconds, 0.0))
+        async with asyncio.timeout(max(seconds, 0.0)):
+            await event.wait()
     except TimeoutError:
         return False
     return True
@@ -154,8 +174,34 @@ class _Simulation:
             self.reactions.setdefault((reaction.service, reaction.trigger), []).append(reaction)
         self.owed: dict[tuple[str, Reaction], float] = {}
         self.order = 10_000
+        self.answered = time.monotonic()
+        """When the cluster last acknowledged a record or a commit (a lost cluster is named with it)."""
+        self.in_flight = 0
+        """Records sent and not acknowledged (nor failed) yet."""
 
     # -- setup and teardown ----------------------------------------------------------------------------
+
+    async def connect(self, stop: asyncio.Event) -> bool:
+        """Create the topics and start the clients (each step has its timeout); False when ``stop`` was set
+        first. SimulationError when the cluster cannot be used."""
+        work = asyncio.create_task(self._connect(), name="simulate-connect")
+        stopped = asyncio.create_task(stop.wait(), name="simulate-connect-stop")
+        try:
+            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not work.done():
+                work.cancel()
+                await asyncio.wait({work}, timeout=STOP_GRACE_S)
+        if work.done() and not work.cancelled():
+            work.result()  # SimulationError when the cluster cannot be used
+            self.answered = time.monotonic()
+            return True
+        return False
+
+    async def _connect(self) -> None:
+        await self.create_topics()
+        await self.start_clients()
 
     async def create_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="flowscope-simulate", **self.options)
@@ -236,11 +282,40 @@ class _Simulation:
         except KafkaError as error:
             raise SimulationError(f"the clients could not connect to {self.label}: {error}") from None
 
+    async def shutdown(self, tasks: Sequence[asyncio.Task[None]]) -> bool:
+        """End the story: consumers commit what they processed and leave their groups, producers flush and
+        close, within STOP_GRACE_S; False when the cluster did not answer by then (the clients are dropped)."""
+        self.stopping.set()
+        loop = asyncio.get_running_loop()
+        silent = self.in_flight > 0 and time.monotonic() - self.answered >= SILENT_S
+        grace = loop.time() + (SILENT_GRACE_S if silent else STOP_GRACE_S)
+        answered = True
+        try:
+            async with asyncio.timeout_at(grace):
+                await asyncio.gather(*tasks, return_exceptions=True)
+                with contextlib.suppress(KafkaError):
+                    await asyncio.gather(*(producer.flush() for producer in self.producers.values()))
+        except TimeoutError:
+            answered = False
+        # Every client is told to stop even past the grace (briefly then): one told is closed for good,
+        # and what it still waits for is dropped with the event loop.
+        try:
+            async with asyncio.timeout_at(max(grace, loop.time() + CLOSE_S)):
+                await self.stop_clients()
+        except TimeoutError:
+            answered = False
+        return answered
+
+    def lost(self) -> str:
+        """The sentence for a cluster that stopped answering before the run ended."""
+        produced = sum(self.stats.produced.values())
+        silent = time.monotonic() - self.answered
+        return f"{lost_sentence(self.label, silent)} ({produced} records acknowledged before)"
+
     async def stop_clients(self) -> None:
-        results = await asyncio.gather(*(consumer.stop() for _, consumer in self.consumers), return_exceptions=True)
-        results += await asyncio.gather(
-            *(producer.stop() for producer in self.producers.values()), return_exceptions=True
-        )
+        clients: list[AIOKafkaProducer | AIOKafkaConsumer] = [consumer for _, consumer in self.consumers]
+        clients += self.producers.values()
+        results = await asyncio.gather(*(client.stop() for client in clients), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             self.stats.notes.append(f"{len(errors)} client(s) did not close cleanly: {errors[0]}")
@@ -263,10 +338,12 @@ class _Simulation:
 
     def _acked(self, topic: str) -> Callable[[asyncio.Future[Any]], None]:
         def done(future: asyncio.Future[Any]) -> None:
+            self.in_flight -= 1
             if future.cancelled() or future.exception() is not None:
                 self.stats.failed += 1
             else:
                 self.stats.produced[topic] = self.stats.produced.get(topic, 0) + 1
+                self.answered = time.monotonic()
 
         return done
 
@@ -282,6 +359,7 @@ class _Simulation:
         except KafkaError:
             self.stats.failed += 1
             return
+        self.in_flight += 1
         future.add_done_callback(self._acked(topic))
 
     async def emit(self) -> None:
@@ -344,6 +422,7 @@ class _Simulation:
             await consumer.commit()
         except KafkaError:
             return False  # a rebalance took the partitions away; the next owner re-reads them
+        self.answered = time.monotonic()
         return True
 
 
@@ -359,44 +438,43 @@ async def simulate(
     progress: Callable[[SimulationStats], None] | None = None,
     progress_every: float = 10.0,
 ) -> SimulationStats:
-    """Run ``spec`` against the cluster at ``bootstrap`` until ``duration`` seconds pass or ``stop_event``
-    is set; then every consumer commits what it processed and leaves its group, and every producer
-    flushes. ``client_options`` go to every aiokafka client (security_protocol, sasl_*, ssl_context).
-    Raises :class:`SimulationError` when the cluster cannot be used.
+    """Run ``spec`` against the cluster at ``bootstrap`` for ``duration`` seconds once the clients are up
+    (connecting has timeouts of its own), or until ``stop_event`` is set; then every consumer commits what
+    it processed and leaves its group, and every producer flushes, within :data:`STOP_GRACE_S`.
+    ``client_options`` go to every aiokafka client (security_protocol, sasl_*, ssl_context). Raises
+    :class:`SimulationError` when the cluster cannot be used, or when it stopped answering (then the run
+    still ends on time).
     """
     if rate <= 0:
         raise ValueError("rate must be positive")
     sim = _Simulation(bootstrap, spec, rate, client_options or {}, seed)
     stop_event = stop_event or asyncio.Event()
-    await sim.create_topics()
     tasks: list[asyncio.Task[None]] = []
+    answered = True
     try:
-        await sim.start_clients()
-        sim.started = time.monotonic()
-        tasks.append(asyncio.create_task(sim.emit(), name="simulate-emit"))
-        tasks += [
-            asyncio.create_task(sim.consume(group, consumer), name=f"simulate-{group.group}")
-            for group, consumer in sim.consumers
-        ]
-        deadline = None if duration is None else sim.started + duration
-        while True:
-            left = None if deadline is None else deadline - time.monotonic()
-            wait = progress_every if left is None else min(progress_every, left)
-            if await _wait(stop_event, wait) or (deadline is not None and time.monotonic() >= deadline):
-                break
-            failed = [task for task in tasks if task.done() and task.exception() is not None]
-            if failed:
-                raise SimulationError(f"the simulation stopped: {failed[0].exception()}")
-            if progress is not None:
-                sim.stats.elapsed_s = sim.elapsed()
-                progress(sim.stats)
-        sim.stopping.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(KafkaError):
-            await asyncio.gather(*(producer.flush() for producer in sim.producers.values()))
+        if await sim.connect(stop_event):
+            sim.started = time.monotonic()
+            ends = None if duration is None else sim.started + duration
+            tasks.append(asyncio.create_task(sim.emit(), name="simulate-emit"))
+            tasks += [
+                asyncio.create_task(sim.consume(group, consumer), name=f"simulate-{group.group}")
+                for group, consumer in sim.consumers
+            ]
+            while True:
+                left = None if ends is None else ends - time.monotonic()
+                if await _wait(stop_event, progress_every if left is None else min(progress_every, left)):
+                    break
+                if ends is not None and time.monotonic() >= ends:
+                    break
+                failed = [task for task in tasks if task.done() and task.exception() is not None]
+                if failed:
+                    raise SimulationError(f"the simulation stopped: {failed[0].exception()}")
+                if progress is not None:
+                    sim.stats.elapsed_s = sim.elapsed()
+                    progress(sim.stats)
     finally:
-        sim.stopping.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await sim.stop_clients()
+        answered = await sim.shutdown(tasks)
     sim.stats.elapsed_s = sim.elapsed()
+    if not answered:
+        raise SimulationError(sim.lost())
     return sim.stats

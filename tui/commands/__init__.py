@@ -7,7 +7,11 @@ raises :class:`UsageError` for problems the user can fix; the CLI turns those in
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+import math
+import re
+import signal
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -28,6 +32,44 @@ def parsed(parse: Callable[[str], T], text: str) -> T:
         return parse(text)
     except ValueError as error:
         raise UsageError(str(error)) from None
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
+"""Digits only, so ``nan``, ``inf`` and ``1e9`` are no durations (``float()`` would take them)."""
+
+
+def parse_duration(text: str) -> float:
+    """``--duration`` of `simulate`, `record` and `report`: `90`, `90s`, `5m`, `1h`, `1m30s` -> seconds.
+
+    A UsageError with one sentence for anything else: text that is not a duration, zero, or a number
+    too large to be finite (400 nines). The commands promise to end by the duration: it must be a time.
+    """
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None or not any(match.groups()):
+        raise UsageError(f"--duration {text!r} is not a duration (examples: 30, 30s, 5m, 1h30m)")
+    hours, minutes, seconds = (float(group) if group else 0.0 for group in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if not math.isfinite(total):
+        raise UsageError(f"--duration {text!r} is not a duration (examples: 30, 30s, 5m, 1h30m)")
+    if total <= 0:
+        raise UsageError(f"--duration {text!r} must be more than zero")
+    return total
+
+
+@contextlib.contextmanager
+def interrupted_by_signals() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise KeyboardInterrupt (the CLI exits 130, no traceback).
+
+    For a command that waits on a cluster and has nothing to save yet: it ends at once when asked to,
+    also when a shell started it in the background with SIGINT ignored. Main thread only.
+    """
+    signums = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, signal.default_int_handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def add_speed_argument(parser: argparse.ArgumentParser) -> None:

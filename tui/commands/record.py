@@ -1,10 +1,13 @@
 """`flowscope record`: write a recording of a live cluster, headless, strictly read-only.
 
-The connection is checked first (exit 2 with a sentence, as for `live`); then the live source runs
-through a session whose tap is the recorder, until --duration passes or SIGINT / SIGTERM arrives; the
-file is then flushed and finished (a valid recording; gzip when the name ends in .gz). A file that
-cannot be written (an unwritable path, a full disk) ends the command with a sentence and exit 2:
-here the recording is the point. Progress goes to stderr every few seconds.
+The connection is checked first (exit 2 with a sentence, as for `live`; a signal ends the check at
+once); then the live source runs through a session whose tap is the recorder, until --duration has
+passed or SIGINT / SIGTERM arrives; the file is then flushed and finished (a valid recording; gzip when
+the name ends in .gz). The source runs on its own thread, so a cluster that stops answering never holds
+the command past its end; if it is not answering then, the command says the cluster was lost and exits
+2 (the file keeps what came before it, and the reconnection attempts). A file that cannot be written
+(an unwritable path, a full disk) ends the command with a sentence and exit 2: here the recording is
+the point. Progress goes to stderr every few seconds.
 """
 
 from __future__ import annotations
@@ -20,14 +23,13 @@ from typing import Any
 
 from adapters.kafka.properties import ConfigError
 from adapters.settings import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_INTERVAL, PAYLOAD_POLICIES
-from tui.commands import EXIT_ERROR, EXIT_OK, UsageError
+from tui.commands import EXIT_ERROR, EXIT_OK, UsageError, interrupted_by_signals, parse_duration
 from tui.commands.connection import (
     add_connection_arguments,
     connection_error,
     connection_from_args,
     refresh_interval,
 )
-from tui.commands.simulate import parse_duration
 
 PROGRESS_EVERY = 5.0
 """Seconds between progress lines on stderr."""
@@ -83,13 +85,13 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     # The Kafka client and the data side load only when the command runs.
     from adapters.files.recorder import format_size
-    from adapters.kafka.headless import check_connection
+    from adapters.kafka.headless import Liveness, check_connection
     from adapters.kafka.sampler import SamplerOptions
     from adapters.kafka.source import LiveSource
     from adapters.kafka.wire import ConnectionFailed
     from adapters.session import Session
 
-    duration = parse_duration(args.duration) if args.duration else None
+    duration = None if args.duration is None else parse_duration(args.duration)
     if args.preview_bytes < 1:
         raise UsageError("--preview-bytes must be at least 1")
     resolved = connection_from_args(args)
@@ -98,24 +100,12 @@ def run(args: argparse.Namespace) -> int:
     refuse_existing(output, args.force)  # before connecting: no waiting for a cluster to learn that
     settings = resolved.settings
     try:
-        check_connection(settings)
+        with interrupted_by_signals():  # nothing is written yet: a signal ends the check at once
+            check_connection(settings)
     except (ConnectionFailed, ConfigError) as error:
         return connection_error(error)
-    recorder = open_recording(
-        output, settings, force=args.force, payloads=args.payloads, interval=interval, preview_bytes=args.preview_bytes
-    )
 
-    sampler = SamplerOptions(payloads=args.payloads, preview_bytes=args.preview_bytes)
-    source = LiveSource(settings, interval=interval, sampler=sampler)
-    # No frames are drawn: the session publishes only when the source forces it (a state change).
-    session = Session(source, lambda frame: None, publish_interval=float("inf"))
-    session.set_tap(recorder.write)
-
-    until = f"for {duration:g} s" if duration else "until Ctrl+C"
-    print(
-        f"flowscope record: {settings.label} to {output} every {interval:g} s, {until} (payloads: {args.payloads})",
-        file=sys.stderr,
-    )
+    # From here on a signal stops the recording, and the file is finished whatever the cluster does.
     stop = threading.Event()
     received: list[str] = []
 
@@ -124,24 +114,48 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
-    started = time.monotonic()
-    deadline = None if duration is None else started + duration
-    next_progress = started + PROGRESS_EVERY
     try:
-        session.start()
-        while not stop.wait(POLL):
-            now = time.monotonic()
-            if recorder.error is not None or not session.running or (deadline is not None and now >= deadline):
-                break
-            if now >= next_progress and not args.quiet:
-                state = source.state or "connecting"
-                written = f"{recorder.observations:,} observations, {format_size(recorder.size)}"
-                print(f"  {now - started:.0f}s: {written}; {state}", file=sys.stderr)
-                next_progress += PROGRESS_EVERY
+        recorder = open_recording(
+            output,
+            settings,
+            force=args.force,
+            payloads=args.payloads,
+            interval=interval,
+            preview_bytes=args.preview_bytes,
+        )
+        sampler = SamplerOptions(payloads=args.payloads, preview_bytes=args.preview_bytes)
+        source = LiveSource(settings, interval=interval, sampler=sampler)
+        # No frames are drawn: the session publishes only when the source forces it (a state change).
+        session = Session(source, lambda frame: None, publish_interval=float("inf"))
+        session.set_tap(recorder.write)
+        liveness = Liveness(source)
+        until = "until Ctrl+C" if duration is None else f"for {duration:g} s"
+        print(
+            f"flowscope record: {settings.label} to {output} every {interval:g} s, {until} (payloads: {args.payloads})",
+            file=sys.stderr,
+        )
+        started = time.monotonic()
+        deadline = None if duration is None else started + duration
+        next_progress = started + PROGRESS_EVERY
+        try:
+            session.start()
+            while not stop.wait(POLL):
+                liveness.look()
+                now = time.monotonic()
+                if recorder.error is not None or not session.running or (deadline is not None and now >= deadline):
+                    break
+                if now >= next_progress and not args.quiet:
+                    state = source.state or "connecting"
+                    written = f"{recorder.observations:,} observations, {format_size(recorder.size)}"
+                    print(f"  {now - started:.0f}s: {written}; {state}", file=sys.stderr)
+                    next_progress += PROGRESS_EVERY
+        finally:
+            # Repeated signals during the shutdown are ignored (the handler stays): it is short and bounded,
+            # as the source runs on its own thread (a cluster that does not answer holds only that thread).
+            lost = liveness.lost()  # before stopping the source: its state is the cluster's, not the stop's
+            session.stop()
+            recorder.close()
     finally:
-        # Repeated signals during the shutdown are ignored (the handler stays): it is short and bounded.
-        session.stop()
-        recorder.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -152,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
     if session.error is not None:
         print(f"flowscope record: the live source stopped ({settings.redact(session.error)})", file=sys.stderr)
         print(f"flowscope record: {recorder.summary()}", file=sys.stderr)
+        return EXIT_ERROR
+    if lost is not None:
+        print(f"flowscope record: {lost}; recorded {recorder.summary()}", file=sys.stderr)
         return EXIT_ERROR
     print(f"flowscope record: {why}: {recorder.summary()}", file=sys.stderr)
     return EXIT_OK

@@ -19,7 +19,7 @@ from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, eva
 from flow.observations import load_json
 from flow.report import report_json, report_text
 from flow.snapshot import FlowSnapshot
-from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError, model_config
+from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError, interrupted_by_signals, model_config, parse_duration
 from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection
 
 FORMATS = ("text", "json", *EXPORT_FORMATS)
@@ -38,17 +38,16 @@ def register(subparsers: Any) -> None:
         "source",
         metavar="SOURCE",
         nargs="?",
-        help="a recording (.jsonl or .jsonl.gz) or a `kcat -C -J` dump; leave it out and give --bootstrap "
+        help="a recording (.jsonl or .jsonl.gz) or a `kcat -C -J` dump, gzip or not (`-`: standard input); "
+        "leave it out and give --bootstrap "
         "(or a profile) to observe a live cluster instead",
     )
     add_connection_arguments(parser)
     parser.add_argument(
         "--duration",
-        type=float,
-        default=LIVE_DURATION,
-        metavar="SECONDS",
-        help=f"with a live cluster: how long to observe it before reporting ({LIVE_DURATION:g} s, at least "
-        "two refreshes so rates can be measured)",
+        metavar="D",
+        help=f"with a live cluster: observe it for D (30, 30s, 5m; default {LIVE_DURATION:g} s), then report; "
+        "a cluster that no longer answers by then ends it with a sentence (exit 2)",
     )
     parser.add_argument(
         "--format",
@@ -75,6 +74,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.duration = LIVE_DURATION if args.duration is None else parse_duration(args.duration)
     if args.baseline and not args.fail_on:
         raise UsageError("--baseline needs --fail-on (for example: --fail-on command --baseline report.json)")
     baseline = _read_baseline(args.baseline) if args.baseline else None
@@ -125,17 +125,18 @@ def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
             raise UsageError("give either a recording or connection options (--bootstrap ...), not both")
         from adapters.headless import fold_file
 
-        return fold_file(args.source, strict=args.strict, config=model_config())
+        snapshot, reader = fold_file(args.source, strict=args.strict, config=model_config())
+        args.source = str(reader.path)  # standard input (`-`) is named as its reader's messages name it
+        return snapshot, reader
     if not wants_connection(args):
         raise UsageError("give a recording to report on, or --bootstrap HOST:PORT (or a --profile) for a live cluster")
-    if args.duration <= 0:
-        raise UsageError("--duration must be a positive number of seconds")
     from adapters.kafka.headless import observe  # the Kafka client loads only for a live report
     from adapters.kafka.wire import ConnectionFailed
 
     settings = connection_from_args(args).settings
     try:
-        snapshot = observe(settings, duration=args.duration, config=model_config())
+        with interrupted_by_signals():  # a report cut short is no report: SIGINT / SIGTERM end it at once
+            snapshot = observe(settings, duration=args.duration, config=model_config())
     except (ConnectionFailed, ConfigError) as error:
         raise UsageError(str(error)) from None
     args.source = settings.label
