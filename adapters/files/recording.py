@@ -198,9 +198,7 @@ class RecordingReader(BadLines):
     latest time read so far is a bad line too.
     """
 
-    def __init__(
-        self, path: str | os.PathLike[str], *, strict: bool = False, stream: IO[bytes] | None = None
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, strict: bool = False, stream: IO[bytes] | None = None) -> None:
         super().__init__()
         self.path = Path(path)
         self.strict = strict

@@ -89,6 +89,7 @@ class Wire:
         self.connections_opened = 0
         self.brokers: dict[int, BrokerMeta] = {}
         self._conns: dict[int, Any] = {}
+        self._opening: dict[int, asyncio.Lock] = {}
         self._preferred: int | None = None
         self._ssl: ssl.SSLContext | None = None
         self._ssl_ready = False
@@ -138,13 +139,19 @@ class Wire:
         conn = self._conns.get(node)
         if conn is not None and conn.connected():
             return conn
-        self._conns.pop(node, None)
-        broker = self.brokers.get(node)
-        if broker is None:
-            raise ConnectionFailed(f"broker {node} is not in the cluster's metadata", "closed")
-        conn = await self._open(broker.host, broker.port)
-        self._conns[node] = conn
-        return conn
+        # A refresh sends to a broker from several tasks at once: one opens its connection, the others
+        # wait for it, rather than each opening one and all but the last being left open and unclosed.
+        async with self._opening.setdefault(node, asyncio.Lock()):
+            conn = self._conns.get(node)
+            if conn is not None and conn.connected():
+                return conn
+            self._drop(node)
+            broker = self.brokers.get(node)
+            if broker is None:
+                raise ConnectionFailed(f"broker {node} is not in the cluster's metadata", "closed")
+            conn = await self._open(broker.host, broker.port)
+            self._conns[node] = conn
+            return conn
 
     def _drop(self, node: int) -> None:
         conn = self._conns.pop(node, None)
@@ -244,6 +251,7 @@ class Wire:
                 response = await self._send_on(conn, address, MetadataRequest(None))
             except ConnectionFailed as error:
                 failure = error
+                conn.close(reason=CloseReason.CONNECTION_BROKEN)
                 continue
             except UnsupportedVersion as error:
                 conn.close(reason=CloseReason.SHUTDOWN)
@@ -326,8 +334,7 @@ class Wire:
                         "; if it requires a client certificate (mutual TLS), set ssl.keystore.location to a PEM "
                         "file of one signed by a CA the broker trusts"
                         if settings.ssl_certfile is None and settings.ssl_cert_pem is None
-                        else "; if it requires a client certificate, the broker may not trust this one "
-                        "(ssl.keystore.*)"
+                        else "; if it requires a client certificate, the broker may not trust this one (ssl.keystore.*)"
                     )
             return ConnectionFailed(f"the connection to {address} was closed by the broker{hint}", "closed")
         if isinstance(error, ConnectionResetError) and connecting and settings.uses_tls:
