@@ -196,6 +196,8 @@ def _topic_view(
         producers=_producer_rates(folded, topic, rate),
         record_types=types,
         records=tuple(topic.records),
+        offline=topic.offline,
+        under_replicated=topic.under_replicated,
     )
 
 

@@ -16,6 +16,7 @@ from flow import build
 from flow.config import ModelConfig
 from flow.naming import source_service
 from flow.observations import (
+    Broker,
     ClusterObs,
     CommitsObs,
     EndOffsetsObs,
@@ -61,6 +62,7 @@ class FlowModel:
         self._services: dict[str, str] = {}
         """Header values and transactional ids already turned into service names (the same few repeat)."""
         self._cluster: ClusterView | None = None
+        self._brokers_seen: dict[int, Broker] = {}
         self._status: StatusView | None = None
         self._note: NoteObs | None = None
         self._next_sweep = 0
@@ -224,6 +226,8 @@ class FlowModel:
             topic = self._topic(info.name)
             topic.partitions = info.partitions
             topic.internal = info.internal
+            topic.offline = info.offline
+            topic.under_replicated = info.under_replicated
             topic.last_seen = t
         self._listed_at = t
 
@@ -243,7 +247,9 @@ class FlowModel:
             self._dead.clear()
 
     def _on_cluster(self, obs: ClusterObs) -> None:
-        self._cluster = ClusterView(obs.cluster_id, obs.brokers, obs.controller_id)
+        self._brokers_seen.update((broker.id, broker) for broker in obs.brokers)
+        missing = tuple(self._brokers_seen.get(node, Broker(id=node, host="", port=0)) for node in obs.missing)
+        self._cluster = ClusterView(obs.cluster_id, obs.brokers, obs.controller_id, missing)
 
     def _on_status(self, obs: StatusObs) -> None:
         since = obs.t

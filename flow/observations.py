@@ -102,17 +102,26 @@ class Broker:
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class ClusterObs(_Observation):
+    """The brokers the cluster lists, and ``missing``: brokers named as replicas that it does not list
+    (down, or fenced by the controller)."""
+
     kind: Literal["cluster"] = "cluster"
     cluster_id: str | None = None
     brokers: tuple[Broker, ...] = ()
     controller_id: Int32 | None = None
+    missing: tuple[Int32, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class TopicInfo:
+    """One topic; ``offline``: partitions without a leader (nothing can be read or written there, and
+    their figures are the last ones seen); ``under_replicated``: fewer in-sync replicas than replicas."""
+
     name: str
     partitions: Count
     internal: StrictBool = False
+    offline: tuple[Partition, ...] = ()
+    under_replicated: tuple[Partition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)

@@ -47,6 +47,9 @@ class TopicView:
     producers: tuple[ProducerRate, ...]
     record_types: tuple[str, ...]
     records: tuple[RecordObs, ...]
+    offline: tuple[int, ...] = ()
+    """Partitions without a leader: unreadable and unwritable; their offsets are the last ones seen."""
+    under_replicated: tuple[int, ...] = ()
 
     @property
     def kind(self) -> TopicKind:
@@ -133,6 +136,9 @@ class ClusterView:
     cluster_id: str | None
     brokers: tuple[Broker, ...]
     controller_id: int | None
+    missing: tuple[Broker, ...] = ()
+    """Brokers named as replicas that the cluster does not list (down, or fenced); host and port as last
+    listed, empty when never seen."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,11 +87,13 @@ class TopicState:
         "internal",
         "last_seen",
         "name",
+        "offline",
         "partitions",
         "producers",
         "record_writers",
         "records",
         "types",
+        "under_replicated",
         "writers",
     )
 
@@ -99,6 +101,8 @@ class TopicState:
         self.name = name
         self.partitions = 0
         self.internal = False
+        self.offline: tuple[int, ...] = ()
+        self.under_replicated: tuple[int, ...] = ()
         self.last_seen = 0
         self.records: deque[RecordObs] = deque(maxlen=records_per_topic)
         # Writer name of each record in ``records`` (None when the record names none), same order.

@@ -62,11 +62,11 @@ def _require_kafka() -> bool:
     return os.environ.get("FLOWSCOPE_REQUIRE_KAFKA") == "1"
 
 
-def local_kafka(command: str, state: Path, timeout: float = 600) -> dict[str, str]:
+def local_kafka(command: str, state: Path, *args: str, timeout: float = 600) -> dict[str, str]:
     """Run scripts/local-kafka with a state dir; returns the key=value lines it printed."""
     env = {**os.environ, "FLOWSCOPE_KAFKA_STATE": str(state)}
     done = subprocess.run(
-        [str(LOCAL_KAFKA), command], capture_output=True, text=True, timeout=timeout, env=env, check=False
+        [str(LOCAL_KAFKA), command, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"scripts/local-kafka {command} failed ({done.returncode}): {done.stderr.strip()}")

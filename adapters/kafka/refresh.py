@@ -92,6 +92,10 @@ class RefreshReport:
     groups: int = 0
     records: int = 0
     failed_brokers: dict[int, str] = field(default_factory=dict)
+    missing_brokers: tuple[str, ...] = ()
+    """Brokers named as replicas that the cluster does not list, as ``id (host:port)`` when seen before."""
+    offline: int = 0
+    under_replicated: int = 0
     unavailable: set[str] = field(default_factory=set)
     """APIs some broker does not offer (e.g. ConsumerGroupDescribe before Kafka 4.0)."""
 
@@ -108,6 +112,8 @@ class Refresher:
         self.sampler = sampler
         self._groups: dict[str, str] = {}
         """Every group seen, with its protocol kind, until a coordinator says it is gone."""
+        self._brokers_seen: dict[int, str] = {}
+        """Every broker listed so far, as host:port, to name one that goes missing."""
         self._producer_topics: set[str] = set()
         self._ends: dict[str, dict[int, int]] = {}
         self.last = RefreshReport()
@@ -118,7 +124,11 @@ class Refresher:
         report = RefreshReport()
         self.wire.reset_counts()
         metadata = await self.wire.metadata()
-        observations: list[Observation] = [_cluster(t, metadata)]
+        cluster = _cluster(t, metadata)
+        observations: list[Observation] = [cluster]
+        seen = self._brokers_seen
+        seen.update((b.id, f"{b.host}:{b.port}") for b in cluster.brokers)
+        report.missing_brokers = tuple(f"{n} ({seen[n]})" if n in seen else str(n) for n in cluster.missing)
 
         partition_counts: dict[str, int] = {}
         internal: set[str] = set()
@@ -130,11 +140,21 @@ class Refresher:
             partition_counts[topic.name] = len(topic.partitions)
             if topic.internal:
                 internal.add(topic.name)
-            topics.append(TopicInfo(name=topic.name, partitions=len(topic.partitions), internal=topic.internal))
+            topics.append(
+                TopicInfo(
+                    name=topic.name,
+                    partitions=len(topic.partitions),
+                    internal=topic.internal,
+                    offline=tuple(sorted(p.index for p in topic.partitions if p.offline)),
+                    under_replicated=tuple(sorted(p.index for p in topic.partitions if p.under_replicated)),
+                )
+            )
             for partition in topic.partitions:
                 if partition.leader >= 0 and partition.leader in self.wire.brokers:
                     leaders[partition.leader][topic.name].append(partition.index)
         observations.append(TopicsObs(t=t, topics=tuple(topics)))
+        report.offline = sum(len(info.offline) for info in topics)
+        report.under_replicated = sum(len(info.under_replicated) for info in topics)
         report.topics = len(topics)
         report.partitions = sum(partition_counts.values())
 
@@ -397,6 +417,8 @@ def _listed_groups(listings: dict[int, ListGroupsResponse]) -> dict[int, list[Li
 
 
 def _cluster(t: int, metadata: MetadataResponse) -> ClusterObs:
+    listed = {b.node_id for b in metadata.brokers}
+    replicas = {node for topic in metadata.topics for p in topic.partitions for node in p.replicas}
     return ClusterObs(
         t=t,
         cluster_id=metadata.cluster_id,
@@ -405,6 +427,7 @@ def _cluster(t: int, metadata: MetadataResponse) -> ClusterObs:
             for b in sorted(metadata.brokers, key=lambda b: b.node_id)
         ),
         controller_id=metadata.controller_id if metadata.controller_id >= 0 else None,
+        missing=tuple(sorted(node for node in replicas - listed if node >= 0)),
     )
 
 

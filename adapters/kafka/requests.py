@@ -30,6 +30,17 @@ class PartitionMeta:
     error_code: int
     index: int
     leader: int
+    replicas: tuple[int, ...] = ()
+    isr: tuple[int, ...] = ()
+
+    @property
+    def offline(self) -> bool:
+        """No leader: no broker serves this partition (its leader's broker and every in-sync replica is gone)."""
+        return self.leader < 0
+
+    @property
+    def under_replicated(self) -> bool:
+        return len(self.isr) < len(self.replicas)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +92,10 @@ class MetadataRequest(KafkaRequest[MetadataResponse]):
         def partition(r: Reader) -> PartitionMeta:
             error, index, leader = r.int16(), r.int32(), r.int32()
             r.int32()  # leader epoch
-            r.skip_int32_array()  # replicas
-            r.skip_int32_array()  # in-sync replicas
+            replicas, isr = tuple(r.int32_array()), tuple(r.int32_array())
             r.skip_int32_array()  # offline replicas
             r.tags()
-            return PartitionMeta(error, index, leader)
+            return PartitionMeta(error, index, leader, replicas, isr)
 
         def topic(r: Reader) -> TopicMeta:
             error, name, internal = r.int16(), r.string(), r.bool()

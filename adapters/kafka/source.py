@@ -212,6 +212,12 @@ def visibility_notes(report: RefreshReport) -> list[str]:
     """What the last refresh could not see, in plain words (for the status line)."""
     notes = [_UNAVAILABLE.get(api, f"the broker does not offer {api}") for api in sorted(report.unavailable)]
     notes.extend(f"broker {node} did not answer ({reason})" for node, reason in sorted(report.failed_brokers.items()))
+    if report.missing_brokers:
+        brokers = "broker " if len(report.missing_brokers) == 1 else "brokers "
+        notes.append(
+            f"{brokers}{', '.join(report.missing_brokers)} not in the cluster: {report.offline} partitions offline "
+            f"(their figures are the last seen), {report.under_replicated} under-replicated"
+        )
     return notes
 
 

@@ -41,6 +41,12 @@ def _table(*headers: str) -> Table:
     return table
 
 
+def _partition_list(partitions: tuple[int, ...]) -> str:
+    shown = ", ".join(str(p) for p in partitions[:20])
+    more = f" and {len(partitions) - 20} more" if len(partitions) > 20 else ""
+    return f"partition{'s' if len(partitions) > 1 else ''} {shown}{more}"
+
+
 def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
     parts: list[RenderableType] = []
     title = Text(clean(topic.name, 300), style="bold")
@@ -48,6 +54,18 @@ def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
     title.append(f" {topic.kind.upper()} ", style=KIND_MARKS[topic.kind].style)
     parts.append(title)
     parts.append(_line("partitions", str(topic.partitions)))
+    if topic.offline:
+        parts.append(
+            _line(
+                "offline",
+                f"{_partition_list(topic.offline)}: no leader, nothing can be read or written there; their offsets, "
+                "the rate and the lag on them are the last seen",
+            )
+        )
+    if topic.under_replicated:
+        parts.append(
+            _line("under-replicated", f"{_partition_list(topic.under_replicated)}: fewer in-sync replicas than all")
+        )
     parts.append(_line("rate", rate_text(topic.rate)))
     parts.append(_line("messages", compact_number(topic.messages)))
     classification = topic.classification

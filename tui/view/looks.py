@@ -93,14 +93,21 @@ def _node_looks(snapshot: FlowSnapshot, written: Mapping[str, float]) -> dict[No
     looks: dict[NodeId, NodeLook] = {}
     for topic in snapshot.topics:
         mark = KIND_MARKS[topic.kind]
+        detail, detail_class = f"{rate_text(topic.rate)} · {topic.partitions}p", "flow-graph--dim"
+        # A broker is gone: say so where the eye already is, in place of the numbers, in as few cells as
+        # the narrowest box has (URP: under-replicated partitions, as Kafka's own metric names them).
+        if topic.offline:
+            detail, detail_class = f"⚠{len(topic.offline)} offline", "flow-graph--status-stall"
+        elif topic.under_replicated:
+            detail, detail_class = f"⚠ {len(topic.under_replicated)} URP", "flow-graph--status-warn"
         looks[("topic", topic.name)] = NodeLook(
             clean(topic.name, 120),
             mark.badge_for(len(topic.groups)),
             f"flow-graph--badge-{mark.css}",
-            f"{rate_text(topic.rate)} · {topic.partitions}p",
-            "flow-graph--dim",
+            detail,
+            detail_class,
             f"flow-graph--{mark.css}",
-            rate_text(topic.rate),
+            "offline" if topic.offline else rate_text(topic.rate),
             mark.glyph,
         )
     chained = {service for f in snapshot.findings if f.kind == "command_chain" for service in f.services}

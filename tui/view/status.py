@@ -76,6 +76,12 @@ def status_text(frame: Frame, *, recording: str | None = None) -> Text:
     if snapshot.cluster is not None:
         cluster = clean(snapshot.cluster.cluster_id or "?", 30)
         line.append(f"cluster {cluster} · {len(snapshot.cluster.brokers)} brokers  ", style="dim")
+        for broker in snapshot.cluster.missing:
+            where = f" ({clean(broker.host, 60)}:{broker.port})" if broker.host else ""
+            line.append(f"⚠ broker {broker.id}{where} missing  ", style="bold red")
+        offline = sum(len(topic.offline) for topic in snapshot.topics)
+        if offline:
+            line.append(f"{offline} partition{'s' if offline != 1 else ''} offline (stale)  ", style="bold red")
     commands = sum(1 for topic in snapshot.topics if topic.kind == "command")
     line.append(f"{commands} CMD", style="bold yellow" if commands else "dim")
     line.append(f" · {len(snapshot.topics)} topics · {len(snapshot.groups)} groups", style="dim")

@@ -82,6 +82,15 @@ def _service_name(row: ServiceRow) -> str:
     return row.service.name
 
 
+def _replica_health(topic: TopicView) -> tuple[str, str]:
+    """Partitions without a leader first (nothing can be read or written there), then under-replicated ones."""
+    if topic.offline:
+        return f"{len(topic.offline)} offline", "bold red"
+    if topic.under_replicated:
+        return f"{len(topic.under_replicated)} under", "yellow"
+    return "", ""
+
+
 TOPICS: TableSpec[TopicView] = TableSpec(
     "topic",
     _topic_name,
@@ -97,6 +106,13 @@ TOPICS: TableSpec[TopicView] = TableSpec(
         Column("Part.", 5, lambda t: (str(t.partitions), ""), lambda t: t.partitions, right=True, descending=True),
         Column("msg/s", 8, lambda t: _rate(t.rate), lambda t: _num(t.rate), True, True),
         Column("Messages", 9, lambda t: (compact_number(t.messages), ""), lambda t: t.messages, True, True),
+        Column(
+            "Replicas",
+            9,
+            _replica_health,
+            lambda t: (len(t.offline), len(t.under_replicated)),
+            descending=True,
+        ),
         Column(
             "Producers",
             None,
