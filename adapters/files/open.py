@@ -32,7 +32,6 @@ from flow.observations import FORMAT_NAME, FormatError, load_json, parse_observa
 FileKind = Literal["recording", "kcat", "unknown"]
 
 
-
 def sniff(path: str | os.PathLike[str]) -> FileKind:
     """Tell a flowscope recording from a kcat dump by its first line (gzip or not)."""
     return _kind_of(first_line(Path(path)))
