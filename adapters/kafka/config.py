@@ -27,7 +27,8 @@ from adapters.settings import ENV_PROFILE, Profile, config_path, load_profile
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SECURITY_PROTOCOLS: tuple[SecurityProtocol, ...] = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+OAUTH_LOGIN_HANDLER = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
 DEFAULT_PORT = 9092
 DEFAULT_CLIENT_ID = "flowscope"
 DEFAULT_REQUEST_TIMEOUT_MS = 10_000
@@ -51,6 +52,7 @@ SECRET_KEYS = frozenset(
         "ssl.keystore.password",
         "ssl.truststore.password",
         "ssl.keystore.key",
+        "sasl.oauthbearer.client.credentials.client.secret",
     }
 )
 
@@ -85,6 +87,10 @@ _USED_KEYS = frozenset(
         "ssl.keystore.password",
         "ssl.key.password",
         "ssl.endpoint.identification.algorithm",
+        "sasl.oauthbearer.token.endpoint.url",
+        "sasl.oauthbearer.scope",
+        "sasl.oauthbearer.client.credentials.client.id",
+        "sasl.oauthbearer.client.credentials.client.secret",
         "client.id",
         "request.timeout.ms",
     }
@@ -135,6 +141,16 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class OAuthClient:
+    """OAuth 2 client credentials (RFC 6749 section 4.4), as Kafka's OAuthBearerLoginCallbackHandler takes them."""
+
+    token_endpoint: str
+    client_id: str
+    client_secret: Secret
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
 class ConnectionSettings:
     """Everything needed to open connections to one cluster. Secrets are :class:`Secret` values."""
 
@@ -151,6 +167,8 @@ class ConnectionSettings:
     ssl_key_pem: Secret | None = None
     ssl_key_password: Secret | None = None
     ssl_check_hostname: bool = True
+    oauth: OAuthClient | None = None
+    """OAUTHBEARER: the token endpoint and client credentials tokens are asked for with."""
     client_id: str = DEFAULT_CLIENT_ID
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS
     ignored: tuple[str, ...] = field(default=(), compare=False)
@@ -174,12 +192,19 @@ class ConnectionSettings:
         text: str = self.security_protocol
         if self.uses_sasl:
             text += f" {self.sasl_mechanism}"
-            if self.sasl_username:
+            if self.oauth is not None:
+                text += f" as client {self.oauth.client_id} of {self.oauth.token_endpoint}"
+            elif self.sasl_username:
                 text += f" as {self.sasl_username}"
         return text
 
     def secrets(self) -> tuple[str, ...]:
-        values = (self.sasl_password, self.ssl_key_pem, self.ssl_key_password)
+        values = (
+            self.sasl_password,
+            self.ssl_key_pem,
+            self.ssl_key_password,
+            self.oauth.client_secret if self.oauth else None,
+        )
         return tuple(secret.reveal() for secret in values if secret is not None and secret.reveal())
 
     def redact(self, text: str) -> str:
@@ -251,8 +276,10 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
     mechanism: str | None = None
     username: str | None = props.get("sasl.username") or None
     password_text: str | None = props.get("sasl.password") or None
+    oauth: OAuthClient | None = None
     if protocol.startswith("SASL_"):
         module = ""
+        options: dict[str, str] = {}
         jaas = props.get("sasl.jaas.config")
         if jaas:
             module, options = parse_jaas(jaas)
@@ -270,9 +297,11 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
         if mechanism not in SASL_MECHANISMS:
             raise ConfigError(
                 f"sasl.mechanism {mechanism} is not supported by flowscope (use one of "
-                f"{', '.join(SASL_MECHANISMS)}; GSSAPI and OAUTHBEARER are not available)"
+                f"{', '.join(SASL_MECHANISMS)}; GSSAPI is not available)"
             )
-        if not username or password_text is None:
+        if mechanism == "OAUTHBEARER":
+            oauth = _oauth_client(props, options)
+        elif not username or password_text is None:
             raise ConfigError(
                 f"{mechanism} needs a username and a password: set sasl.jaas.config "
                 f'(ScramLoginModule or PlainLoginModule required username="..." password="...";) or '
@@ -294,13 +323,16 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
     if not timeout.isdigit() or int(timeout) < 100:
         raise ConfigError("request.timeout.ms must be a whole number of milliseconds (100 or more)")
 
-    ignored = tuple(sorted(key for key in props if key.startswith(("sasl.", "ssl.")) and key not in _USED_KEYS))
+    used = _USED_KEYS
+    if props.get("sasl.login.callback.handler.class", "").strip() == OAUTH_LOGIN_HANDLER:
+        used = used | {"sasl.login.callback.handler.class"}  # what flowscope does itself: client credentials
+    ignored = tuple(sorted(key for key in props if key.startswith(("sasl.", "ssl.")) and key not in used))
     return ConnectionSettings(
         bootstrap=bootstrap,
         security_protocol=protocol,
         sasl_mechanism=mechanism,
-        sasl_username=username if mechanism else None,
-        sasl_password=Secret(password_text) if mechanism and password_text is not None else None,
+        sasl_username=username if mechanism and not oauth else None,
+        sasl_password=Secret(password_text) if mechanism and not oauth and password_text is not None else None,
         ssl_cafile=ca_file,
         ssl_cadata=ca_data,
         ssl_certfile=cert_file,
@@ -309,10 +341,32 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
         ssl_key_pem=key_pem,
         ssl_key_password=key_password,
         ssl_check_hostname=check_hostname,
+        oauth=oauth,
         client_id=props.get("client.id", DEFAULT_CLIENT_ID).strip() or DEFAULT_CLIENT_ID,
         request_timeout_ms=int(timeout),
         ignored=ignored,
     )
+
+
+def _oauth_client(props: Mapping[str, str], jaas: Mapping[str, str]) -> OAuthClient:
+    """Client credentials for OAUTHBEARER from the Java client's keys: the token endpoint in
+    ``sasl.oauthbearer.token.endpoint.url``, clientId / clientSecret / scope in the JAAS options (or the
+    ``sasl.oauthbearer.client.credentials.*`` and ``sasl.oauthbearer.scope`` keys of newer clients)."""
+    endpoint = props.get("sasl.oauthbearer.token.endpoint.url", "").strip()
+    client_id = jaas.get("clientId") or props.get("sasl.oauthbearer.client.credentials.client.id", "")
+    secret = jaas.get("clientSecret") or props.get("sasl.oauthbearer.client.credentials.client.secret", "")
+    scope = jaas.get("scope") or props.get("sasl.oauthbearer.scope") or None
+    if not endpoint.startswith(("https://", "http://")):
+        raise ConfigError(
+            "OAUTHBEARER needs sasl.oauthbearer.token.endpoint.url, the https:// URL of the token endpoint "
+            "(flowscope asks it for a token with client credentials)"
+        )
+    if not client_id or not secret:
+        raise ConfigError(
+            "OAUTHBEARER needs client credentials: sasl.jaas.config=org.apache.kafka.common.security."
+            'oauthbearer.OAuthBearerLoginModule required clientId="..." clientSecret="..." scope="...";'
+        )
+    return OAuthClient(endpoint, client_id.strip(), Secret(secret), scope)
 
 
 def _parse_bootstrap(text: str) -> Iterable[str]:

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from aiokafka.conn import CloseReason, create_conn
+from aiokafka.conn import AIOKafkaConnection, CloseReason
 from aiokafka.errors import (
     IllegalSaslStateError,
     KafkaConnectionError,
@@ -54,6 +54,12 @@ class _NoSecrets(logging.Filter):
 
 
 logging.getLogger("aiokafka.conn").addFilter(_NoSecrets())
+
+
+def _reason(detail: str) -> str:
+    """The broker's own words on a refused token, without the token or the exception's class name."""
+    text = detail.split(": ", 1)[-1] if detail.startswith("[Error") else detail
+    return text[:200] or "no reason given"
 
 
 class ConnectionFailed(Exception):
@@ -93,6 +99,14 @@ class Wire:
         self._preferred: int | None = None
         self._ssl: ssl.SSLContext | None = None
         self._ssl_ready = False
+        self.tokens: Any = None
+        """OAUTHBEARER: the provider of tokens from the token endpoint, shared by every connection."""
+        self._connection_type: type[AIOKafkaConnection] = AIOKafkaConnection
+        if settings.oauth is not None:
+            from adapters.kafka.oauth import ClientCredentialsTokens, connection_type  # built on this module
+
+            self.tokens = ClientCredentialsTokens(settings.oauth, timeout=self.timeout)
+            self._connection_type = connection_type(self.tokens)
 
     @property
     def timeout(self) -> float:
@@ -116,7 +130,7 @@ class Wire:
         context = self._ssl_context()  # a ConfigError here is about settings, not about the broker
         try:
             async with asyncio.timeout(self.timeout):
-                conn = await create_conn(
+                conn = self._connection_type(
                     host,
                     port,
                     client_id=settings.client_id,
@@ -127,7 +141,9 @@ class Wire:
                     sasl_mechanism=settings.sasl_mechanism if settings.uses_sasl else None,
                     sasl_plain_username=settings.sasl_username,
                     sasl_plain_password=password,
+                    sasl_oauth_token_provider=self.tokens,
                 )
+                await conn.connect()
         except BaseException as error:
             if isinstance(error, asyncio.CancelledError | KeyboardInterrupt | SystemExit):
                 raise
@@ -284,6 +300,15 @@ class Wire:
     def _explain(self, error: BaseException, address: str, *, connecting: bool, what: str = "") -> ConnectionFailed:
         settings = self.settings
         detail = settings.redact(str(error).strip())
+        if isinstance(error, ConnectionFailed):  # already a sentence (the OAuth token endpoint's)
+            return error
+        if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError) and settings.oauth is not None:
+            return ConnectionFailed(
+                f"authentication failed at {address}: the broker rejected the OAUTHBEARER token of client "
+                f"{settings.oauth.client_id!r} from {settings.oauth.token_endpoint} ({_reason(detail)})",
+                "auth",
+                retryable=False,
+            )
         if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError):
             return ConnectionFailed(
                 f"authentication failed at {address}: the broker rejected {settings.sasl_mechanism} "

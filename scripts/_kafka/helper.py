@@ -11,6 +11,7 @@ Sub-commands:
   check [options]           ask the broker for cluster metadata over the Kafka
                             wire protocol (optionally after a SCRAM login,
                             or over TLS);
+  check-http URL            wait until URL answers 200 (--wait S, --pid P)
                             with --wait, retry until it answers
 
 `check` speaks just enough of the Kafka protocol (ApiVersions, Metadata,
@@ -302,6 +303,25 @@ def pid_alive(pid):
         return False
 
 
+def cmd_check_http(args):
+    last = None
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            with urllib.request.urlopen(args.url, timeout=2) as resp:
+                if resp.status == 200:
+                    return 0
+        except OSError as exc:
+            last = exc
+        if args.pid and not pid_alive(args.pid):
+            print(f"process {args.pid} exited", file=sys.stderr)
+            return 2
+        if time.monotonic() >= deadline:
+            print(f"{args.url}: {last}", file=sys.stderr)
+            return 1
+        time.sleep(0.25)
+
+
 def cmd_check(args):
     sasl = None
     if args.sasl:
@@ -362,6 +382,12 @@ def main(argv):
     p.add_argument("pidfile")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_spawn)
+
+    p = sub.add_parser("check-http")
+    p.add_argument("url")
+    p.add_argument("--wait", type=float, default=0.0)
+    p.add_argument("--pid", type=int)
+    p.set_defaults(func=cmd_check_http)
 
     p = sub.add_parser("check")
     p.add_argument("--bootstrap", help="PLAINTEXT host:port")

@@ -1,0 +1,129 @@
+"""OAUTHBEARER tokens by OAuth 2 client credentials, asked of the token endpoint and kept until due.
+
+The request is the one Kafka's own OAuthBearerLoginCallbackHandler makes: a form POST with
+``grant_type=client_credentials`` (and ``scope``), the client id and secret in HTTP Basic auth. A token
+is reused until 80% of its lifetime has passed (Kafka's sasl.login.refresh.window.factor), so every
+connection presents one that is still valid, and a refresh costs no extra round trip while it is fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+
+from aiokafka.abc import AbstractTokenProvider
+from aiokafka.conn import AIOKafkaConnection
+
+from adapters.kafka.config import OAuthClient
+from adapters.kafka.wire import ConnectionFailed
+
+REFRESH_AT = 0.8
+"""Share of a token's lifetime after which a new one is asked for."""
+DEFAULT_LIFETIME_S = 300.0
+"""For an answer without ``expires_in``: assume five minutes rather than forever."""
+
+
+class ClientCredentialsTokens(AbstractTokenProvider):  # type: ignore[misc]
+    """The token provider aiokafka calls on every SASL handshake."""
+
+    def __init__(self, client: OAuthClient, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.requests = 0
+        self._clock = clock
+        self._token: str | None = None
+        self._due = 0.0
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        async with self._lock:  # connections opened at once share one request for a token
+            if self._token is None or self._clock() >= self._due:
+                token, lifetime = await asyncio.to_thread(self._fetch)
+                self._token, self._due = token, self._clock() + REFRESH_AT * lifetime
+            return self._token
+
+    def _fetch(self) -> tuple[str, float]:
+        client = self.client
+        endpoint = client.token_endpoint
+        form = {"grant_type": "client_credentials"}
+        if client.scope:
+            form["scope"] = client.scope
+        credentials = f"{_quote(client.client_id)}:{_quote(client.client_secret.reveal())}".encode()
+        request = urllib.request.Request(
+            endpoint,
+            data=urllib.parse.urlencode(form).encode(),
+            headers={
+                "Authorization": "Basic " + base64.b64encode(credentials).decode("ascii"),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+        )
+        self.requests += 1
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body = response.read(1 << 20)
+        except urllib.error.HTTPError as error:
+            refused = error.code in (400, 401, 403)
+            why = "refused the client credentials" if refused else "answered with an error"
+            raise ConnectionFailed(
+                f"the OAuth token endpoint {endpoint} {why} for client {client.client_id!r} (HTTP {error.code})",
+                "auth",
+                retryable=not refused,
+            ) from None
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "reason", None) or error
+            what = f"cannot reach the OAuth token endpoint {endpoint} ({reason})"
+            raise ConnectionFailed(what, "unreachable") from None
+        try:
+            answer = json.loads(body)
+            token = answer["access_token"]
+            lifetime = float(answer.get("expires_in", DEFAULT_LIFETIME_S))
+        except (ValueError, KeyError, TypeError):
+            raise ConnectionFailed(
+                f"the OAuth token endpoint {endpoint} answered without an access_token", "auth", retryable=False
+            ) from None
+        if not isinstance(token, str) or not token:
+            raise ConnectionFailed(f"the OAuth token endpoint {endpoint} answered with an empty token", "auth")
+        return token, max(lifetime, 1.0)
+
+
+def _quote(text: str) -> str:
+    # RFC 6749 section 2.3.1: client id and secret are form-encoded before they are joined for Basic auth.
+    return urllib.parse.quote_plus(text)
+
+
+class _OAuthBearerExchange:
+    """The OAUTHBEARER exchange of RFC 7628, including its failure path: a broker that refuses the token
+    answers with an error challenge and reports the failure only once the client acknowledges it with a
+    single 0x01 byte. aiokafka's own exchange stops after the token and takes that challenge for success,
+    so its next request is read by the broker as the acknowledgement and the refusal is never seen."""
+
+    def __init__(self, tokens: ClientCredentialsTokens) -> None:
+        self._tokens = tokens
+        self._sent = self._acknowledged = False
+
+    async def step(self, payload: bytes | None) -> tuple[bytes, bool] | None:
+        if not self._sent:
+            self._sent = True
+            token = await self._tokens.token()
+            return f"n,,\x01auth=Bearer {token}\x01\x01".encode(), True
+        if payload and not self._acknowledged:
+            self._acknowledged = True
+            return b"\x01", True
+        return None
+
+
+def connection_type(tokens: ClientCredentialsTokens) -> type[AIOKafkaConnection]:
+    """A connection class whose OAUTHBEARER exchange takes a refusal as one (see _OAuthBearerExchange)."""
+
+    class OAuthConnection(AIOKafkaConnection):  # type: ignore[misc]
+        def authenticator_oauth(self) -> _OAuthBearerExchange:
+            return _OAuthBearerExchange(tokens)
+
+    return OAuthConnection

@@ -1,0 +1,172 @@
+"""OAUTHBEARER against a real OAuth 2 token endpoint (mock-oauth2-server, started by scripts/local-kafka)
+whose JWKS the broker checks every token against: configured with the Java client's keys, a token by
+client credentials attaches; a token the broker refuses and an endpoint that cannot be reached each end
+in one sentence, exit 2, with no secret or token in output or recording; tokens are reused until 80% of
+their lifetime has passed, then asked for again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.kafka.config import ConfigError, resolve_connection
+from adapters.kafka.oauth import REFRESH_AT, ClientCredentialsTokens
+from tests.live_helpers import create_topics, produce, unique
+
+ROOT = Path(__file__).resolve().parent.parent
+JWT = re.compile(r"eyJ[\w-]{10,}\.[\w-]{10,}")
+
+
+def flowscope(*args: str) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=os.environ,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def oauth_properties(kafka, *, scope: str = "kafka", endpoint: str | None = None) -> list[str]:
+    jaas = (
+        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+        f'clientId="{kafka.tls("oauth_client_id")}" clientSecret="{kafka.tls("oauth_client_secret")}" '
+        f'scope="{scope}";'
+    )
+    return [
+        "security.protocol=SASL_PLAINTEXT",
+        "sasl.mechanism=OAUTHBEARER",
+        f"sasl.oauthbearer.token.endpoint.url={endpoint or kafka.tls('oauth_token_endpoint')}",
+        "sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+        f"sasl.jaas.config={jaas}",
+    ]
+
+
+@pytest.mark.kafka
+async def test_report_and_record_attach_with_a_token_the_broker_checked(kafka, tmp_path):
+    topic = unique("oauth-orders")
+    await create_topics(kafka.bootstrap, {topic: 2})
+    await produce(kafka.bootstrap, topic, 10)
+    config = tmp_path / "client.properties"
+    config.write_text("".join(line + "\n" for line in oauth_properties(kafka)))
+    bootstrap = kafka.tls("oauth_bootstrap")
+    code, out, err = await asyncio.to_thread(
+        flowscope,
+        "report",
+        "--format",
+        "json",
+        "--duration",
+        "3",
+        "--bootstrap",
+        bootstrap,
+        "--command-config",
+        str(config),
+    )
+    assert code == 0, err
+    assert topic in {row["name"] for row in json.loads(out)["topics"]}
+    recording = tmp_path / "flow.jsonl"
+    code, out, err = await asyncio.to_thread(
+        flowscope,
+        "record",
+        "--bootstrap",
+        bootstrap,
+        "--command-config",
+        str(config),
+        "-o",
+        str(recording),
+        "--duration",
+        "3",
+    )
+    assert code == 0, err
+    written = recording.read_text()
+    assert topic in written
+    assert kafka.tls("oauth_client_secret") not in out + err + written and not JWT.search(out + err + written)
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [("a token for another audience", "rejected the OAUTHBEARER token"), ("no token endpoint", "cannot reach")],
+)
+async def test_an_oauth_failure_is_one_sentence_and_nothing_secret(kafka, case, words):
+    if case == "no token endpoint":
+        properties = oauth_properties(kafka, endpoint="http://127.0.0.1:9/default/token")
+    else:
+        properties = oauth_properties(kafka, scope="billing")  # the brokers expect audience "kafka"
+    options = [argument for item in properties for argument in ("-X", item)]
+    code, out, err = await asyncio.to_thread(
+        flowscope, "report", "--duration", "5", "--bootstrap", kafka.tls("oauth_bootstrap"), *options
+    )
+    assert code == 2, (out, err)
+    assert words in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert kafka.tls("oauth_client_secret") not in out + err and not JWT.search(out + err)
+
+
+@pytest.mark.kafka
+async def test_a_token_is_reused_until_most_of_its_life_has_passed_then_asked_for_again(kafka):
+    settings = resolve_connection(bootstrap="localhost:9092", overrides=oauth_properties(kafka), environ={}).settings
+    assert settings.oauth is not None
+    now = [1000.0]
+    tokens = ClientCredentialsTokens(settings.oauth, timeout=10, clock=lambda: now[0])
+    first = await tokens.token()
+    assert await tokens.token() == first and tokens.requests == 1
+    lifetime = json.loads(_claims(first))["exp"] - json.loads(_claims(first))["iat"]
+    now[0] += REFRESH_AT * lifetime - 1
+    assert await tokens.token() == first and tokens.requests == 1
+    now[0] += 2
+    second = await tokens.token()
+    assert tokens.requests == 2 and second != first
+    # Connections opened at once share one request.
+    now[0] += lifetime
+    await asyncio.gather(*(tokens.token() for _ in range(5)))
+    assert tokens.requests == 3
+
+
+def _claims(token: str) -> str:
+    import base64
+
+    body = token.split(".")[1]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        (
+            {"sasl.jaas.config": 'x.OAuthBearerLoginModule required clientId="a" clientSecret="b";'},
+            "token.endpoint.url",
+        ),
+        ({"sasl.oauthbearer.token.endpoint.url": "https://idp/token"}, "needs client credentials"),
+    ],
+)
+def test_oauthbearer_settings_say_what_is_missing(given, words):
+    base = {"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}
+    overrides = [f"{key}={value}" for key, value in {**base, **given}.items()]
+    with pytest.raises(ConfigError, match=words) as raised:
+        resolve_connection(bootstrap="k:9093", overrides=overrides, environ={})
+    assert '"b"' not in str(raised.value)
+
+
+def test_oauthbearer_settings_keep_the_secret_out_of_sight():
+    overrides = [
+        "security.protocol=SASL_SSL",
+        "sasl.mechanism=OAUTHBEARER",
+        "sasl.oauthbearer.token.endpoint.url=https://idp.example/oauth2/token",
+        "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+        'clientId="flowscope" clientSecret="Top-Secret-9" scope="kafka";',
+    ]
+    settings = resolve_connection(bootstrap="k:9093", overrides=overrides, environ={}).settings
+    assert settings.oauth is not None and settings.oauth.scope == "kafka"
+    assert "Top-Secret-9" not in repr(settings) + settings.describe()
+    assert settings.redact("x Top-Secret-9 y") == "x ****** y"
+    assert settings.describe() == "SASL_SSL OAUTHBEARER as client flowscope of https://idp.example/oauth2/token"
