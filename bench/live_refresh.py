@@ -1,10 +1,11 @@
 """One full live refresh of a large cluster: wall time and Kafka requests per broker, against a naive
 per-group aiokafka loop in the same run and against Kafka's own `kafka-consumer-groups --describe --all-groups`.
 
-Usage: .venv/bin/python bench/live_refresh.py [--bootstrap HOST:PORT] [--topics 500] [--partitions 4]
-       [--groups 300] [--repeat 3] [--keep]
-Without --bootstrap it starts a broker of its own (scripts/local-kafka, state .cache/kafka-bench) and stops
-it at the end; --keep leaves it running for another round. The cluster gets --topics topics of --partitions
+Usage: .venv/bin/python bench/live_refresh.py [--bootstrap HOST:PORT] [--brokers 1] [--topics 500]
+       [--partitions 4] [--groups 300] [--repeat 3] [--keep]
+Without --bootstrap it starts a cluster of its own (scripts/local-kafka up --brokers N, state
+.cache/kafka-bench or .cache/kafka-bench-N; topics replicated on up to three brokers) and stops it at the
+end; --keep leaves it running for another round. The cluster gets --topics topics of --partitions
 partitions with a few records each, and --groups consumer groups with committed offsets on two topics each.
 Targets: a full refresh (sampler included) <= 1 s and <= 10 requests per broker, whatever the number of groups.
 A script that prints figures, not a timed test.
@@ -39,10 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".cache" / "kafka-bench"
 
 
-def local_kafka(command: str) -> dict[str, str]:
-    env = {**os.environ, "FLOWSCOPE_KAFKA_STATE": str(STATE)}
+def local_kafka(command: str, brokers: int = 1) -> dict[str, str]:
+    state = STATE if brokers == 1 else STATE.with_name(f"{STATE.name}-{brokers}")
+    env = {**os.environ, "FLOWSCOPE_KAFKA_STATE": str(state)}
+    extra = ["--brokers", str(brokers)] if command == "up" else []
     done = subprocess.run(
-        [str(ROOT / "scripts" / "local-kafka"), command], capture_output=True, text=True, env=env, check=True
+        [str(ROOT / "scripts" / "local-kafka"), command, *extra], capture_output=True, text=True, env=env, check=True
     )
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
@@ -67,7 +70,7 @@ def counting() -> Iterator[Counter[str]]:
 # -- the cluster ------------------------------------------------------------------------------------------
 
 
-async def populate(bootstrap: str, topics: int, partitions: int, groups: int) -> None:
+async def populate(bootstrap: str, topics: int, partitions: int, groups: int, replicas: int = 1) -> None:
     names = [f"bench-topic-{i:04d}" for i in range(topics)]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=120_000)
     await admin.start()
@@ -75,7 +78,7 @@ async def populate(bootstrap: str, topics: int, partitions: int, groups: int) ->
         existing = set(await admin.list_topics())
         missing = [name for name in names if name not in existing]
         for start in range(0, len(missing), 100):
-            await admin.create_topics([NewTopic(name, partitions, 1) for name in missing[start : start + 100]])
+            await admin.create_topics([NewTopic(name, partitions, replicas) for name in missing[start : start + 100]])
         if missing:
             print(f"created {len(missing)} topics x {partitions} partitions", file=sys.stderr)
         listed = {group for group, _ in await admin.list_consumer_groups()}
@@ -205,8 +208,12 @@ def kafka_tool_describe(bootstrap: str) -> tuple[float, int]:
 
 
 async def main_async(args: argparse.Namespace, bootstrap: str) -> None:
-    await populate(bootstrap, args.topics, args.partitions, args.groups)
-    print(f"\ncluster: {bootstrap}, {args.topics} topics x {args.partitions} partitions, {args.groups} groups\n")
+    replicas = min(args.brokers, 3)
+    await populate(bootstrap, args.topics, args.partitions, args.groups, replicas)
+    print(
+        f"\ncluster: {bootstrap} ({args.brokers} broker(s)), {args.topics} topics x {args.partitions} partitions "
+        f"x {replicas} replicas, {args.groups} groups\n"
+    )
 
     with counting() as sent:
         runs = await flowscope_refreshes(bootstrap, args.repeat)
@@ -236,6 +243,7 @@ async def main_async(args: argparse.Namespace, bootstrap: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", help="an existing cluster (default: start one in .cache/kafka-bench)")
+    parser.add_argument("--brokers", type=int, default=1, help="nodes of the cluster it starts (1)")
     parser.add_argument("--topics", type=int, default=500)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--groups", type=int, default=300)
@@ -243,12 +251,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the bench broker running")
     args = parser.parse_args()
     own = args.bootstrap is None
-    bootstrap = args.bootstrap or local_kafka("up")["bootstrap"]
+    bootstrap = args.bootstrap or local_kafka("up", args.brokers)["bootstrap"]
     try:
         asyncio.run(main_async(args, bootstrap))
     finally:
         if own and not args.keep:
-            local_kafka("down")
+            local_kafka("down", args.brokers)
 
 
 if __name__ == "__main__":

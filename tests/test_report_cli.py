@@ -191,7 +191,7 @@ def test_a_deep_kcat_payload_is_a_bad_line_and_the_rest_is_read(capsys, tmp_path
     path.write_text(f"{good}\n{deep}\n")
     code, out, err = report(capsys, str(path))
     assert code == 0 and "t " in out
-    assert f"{path}:2: not valid JSON (nested too deeply to read)" in err
+    assert f"{path}:2: not valid JSON (nested more than 200 levels deep)" in err
 
 
 def test_a_deep_baseline_exits_2_with_a_sentence(capsys, tmp_path, shop_commands):
@@ -199,4 +199,4 @@ def test_a_deep_baseline_exits_2_with_a_sentence(capsys, tmp_path, shop_commands
     baseline.write_text(DEEP)
     code, _, err = report(capsys, str(shop_commands), "--fail-on", "command", "--baseline", str(baseline))
     assert code == 2
-    assert err.strip() == f"flowscope: baseline {baseline}: not JSON (nested too deeply to read at line 1)"
+    assert err.strip() == f"flowscope: baseline {baseline}: not JSON (nested more than 200 levels deep at line 1)"

@@ -27,7 +27,14 @@ from adapters.settings import ENV_PROFILE, Profile, config_path, load_profile
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SECURITY_PROTOCOLS: tuple[SecurityProtocol, ...] = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
-SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "AWS_MSK_IAM")
+MSK_IAM_HANDLERS = frozenset(
+    {
+        "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler",
+        "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+    }
+)
+"""The Java MSK IAM library's callback handlers: with them, a token is an AWS SigV4-signed request."""
 OAUTH_LOGIN_HANDLER = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
 DEFAULT_PORT = 9092
 DEFAULT_CLIENT_ID = "flowscope"
@@ -41,6 +48,8 @@ ENV_PROPERTIES: dict[str, str] = {
     "FLOWSCOPE_SASL_MECHANISM": "sasl.mechanism",
     "FLOWSCOPE_SASL_USERNAME": "sasl.username",
     "FLOWSCOPE_SASL_PASSWORD": "sasl.password",
+    "AWS_DEFAULT_REGION": "aws.region",
+    "AWS_REGION": "aws.region",
 }
 """Environment variables that stand for one client property each."""
 
@@ -169,6 +178,8 @@ class ConnectionSettings:
     ssl_check_hostname: bool = True
     oauth: OAuthClient | None = None
     """OAUTHBEARER: the token endpoint and client credentials tokens are asked for with."""
+    msk_region: str | None = None
+    """AWS MSK IAM: tokens are SigV4-signed for this region with the standard AWS credential chain."""
     client_id: str = DEFAULT_CLIENT_ID
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS
     ignored: tuple[str, ...] = field(default=(), compare=False)
@@ -192,7 +203,9 @@ class ConnectionSettings:
         text: str = self.security_protocol
         if self.uses_sasl:
             text += f" {self.sasl_mechanism}"
-            if self.oauth is not None:
+            if self.msk_region is not None:
+                text += f" (AWS MSK IAM, {self.msk_region})"
+            elif self.oauth is not None:
                 text += f" as client {self.oauth.client_id} of {self.oauth.token_endpoint}"
             elif self.sasl_username:
                 text += f" as {self.sasl_username}"
@@ -277,6 +290,7 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
     username: str | None = props.get("sasl.username") or None
     password_text: str | None = props.get("sasl.password") or None
     oauth: OAuthClient | None = None
+    msk_region: str | None = None
     if protocol.startswith("SASL_"):
         module = ""
         options: dict[str, str] = {}
@@ -299,7 +313,10 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
                 f"sasl.mechanism {mechanism} is not supported by flowscope (use one of "
                 f"{', '.join(SASL_MECHANISMS)}; GSSAPI is not available)"
             )
-        if mechanism == "OAUTHBEARER":
+        handler = props.get("sasl.client.callback.handler.class") or props.get("sasl.login.callback.handler.class")
+        if mechanism == "AWS_MSK_IAM" or (mechanism == "OAUTHBEARER" and (handler or "").strip() in MSK_IAM_HANDLERS):
+            mechanism, msk_region = "OAUTHBEARER", _msk_region(props)  # MSK takes IAM tokens over OAUTHBEARER
+        elif mechanism == "OAUTHBEARER":
             oauth = _oauth_client(props, options)
         elif not username or password_text is None:
             raise ConfigError(
@@ -324,15 +341,18 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
         raise ConfigError("request.timeout.ms must be a whole number of milliseconds (100 or more)")
 
     used = _USED_KEYS
-    if props.get("sasl.login.callback.handler.class", "").strip() == OAUTH_LOGIN_HANDLER:
-        used = used | {"sasl.login.callback.handler.class"}  # what flowscope does itself: client credentials
+    for key in ("sasl.login.callback.handler.class", "sasl.client.callback.handler.class"):
+        if props.get(key, "").strip() in MSK_IAM_HANDLERS | {OAUTH_LOGIN_HANDLER}:
+            used = used | {key}  # what flowscope does itself: client credentials, or MSK IAM signing
     ignored = tuple(sorted(key for key in props if key.startswith(("sasl.", "ssl.")) and key not in used))
     return ConnectionSettings(
         bootstrap=bootstrap,
         security_protocol=protocol,
         sasl_mechanism=mechanism,
-        sasl_username=username if mechanism and not oauth else None,
-        sasl_password=Secret(password_text) if mechanism and not oauth and password_text is not None else None,
+        sasl_username=username if mechanism and not oauth and not msk_region else None,
+        sasl_password=(
+            Secret(password_text) if mechanism and not (oauth or msk_region) and password_text is not None else None
+        ),
         ssl_cafile=ca_file,
         ssl_cadata=ca_data,
         ssl_certfile=cert_file,
@@ -342,6 +362,7 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
         ssl_key_password=key_password,
         ssl_check_hostname=check_hostname,
         oauth=oauth,
+        msk_region=msk_region,
         client_id=props.get("client.id", DEFAULT_CLIENT_ID).strip() or DEFAULT_CLIENT_ID,
         request_timeout_ms=int(timeout),
         ignored=ignored,
@@ -367,6 +388,16 @@ def _oauth_client(props: Mapping[str, str], jaas: Mapping[str, str]) -> OAuthCli
             'oauthbearer.OAuthBearerLoginModule required clientId="..." clientSecret="..." scope="...";'
         )
     return OAuthClient(endpoint, client_id.strip(), Secret(secret), scope)
+
+
+def _msk_region(props: Mapping[str, str]) -> str:
+    region = props.get("aws.region", "").strip()
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise ConfigError(
+            "AWS MSK IAM needs the cluster's AWS region: --aws-region REGION, AWS_REGION or -X aws.region=REGION "
+            + (f"({region!r} is not a region like eu-west-1)" if region else "(none given)")
+        )
+    return region
 
 
 def _parse_bootstrap(text: str) -> Iterable[str]:

@@ -1,9 +1,12 @@
-"""OAUTHBEARER tokens by OAuth 2 client credentials, asked of the token endpoint and kept until due.
+"""OAUTHBEARER tokens: by OAuth 2 client credentials from a token endpoint, or signed for AWS MSK IAM.
 
 The request is the one Kafka's own OAuthBearerLoginCallbackHandler makes: a form POST with
 ``grant_type=client_credentials`` (and ``scope``), the client id and secret in HTTP Basic auth. A token
 is reused until 80% of its lifetime has passed (Kafka's sasl.login.refresh.window.factor), so every
 connection presents one that is still valid, and a refresh costs no extra round trip while it is fresh.
+
+An MSK IAM token is made locally instead, by AWS's own signer (aws-msk-iam-sasl-signer-python, an optional
+dependency) with the standard credential chain; it is reused the same way.
 """
 
 from __future__ import annotations
@@ -93,6 +96,55 @@ class ClientCredentialsTokens(AbstractTokenProvider):  # type: ignore[misc]
         return token, max(lifetime, 1.0)
 
 
+class MskIamTokens(AbstractTokenProvider):  # type: ignore[misc]
+    """AWS MSK IAM tokens for one region, signed with the standard AWS credential chain (environment,
+    AWS_PROFILE and ~/.aws, web identity, the instance's or task's role)."""
+
+    def __init__(self, region: str, clock: Callable[[], float] = time.time) -> None:
+        self.region = region
+        self.requests = 0
+        self._clock = clock
+        self._token: str | None = None
+        self._due = 0.0
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        async with self._lock:
+            if self._token is None or self._clock() >= self._due:
+                token, expires_ms = await asyncio.to_thread(self._sign)
+                now = self._clock()
+                self._token, self._due = token, now + REFRESH_AT * max(expires_ms / 1000 - now, 1.0)
+            return self._token
+
+    def _sign(self) -> tuple[str, int]:
+        try:
+            import botocore.session
+            from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+            from botocore.exceptions import BotoCoreError
+        except ImportError:
+            raise ConnectionFailed(
+                "AWS MSK IAM needs the aws-msk-iam-sasl-signer-python package beside flowscope: "
+                "pipx inject flowscope aws-msk-iam-sasl-signer-python (or pip install 'flowscope[msk]')",
+                "auth",
+                retryable=False,
+            ) from None
+        self.requests += 1
+        try:
+            # Asked first: the signer, given no credentials, fails with an AttributeError of its own.
+            if botocore.session.Session().get_credentials() is None:
+                raise ConnectionFailed(
+                    "AWS MSK IAM: no AWS credentials found (flowscope uses the standard chain: AWS_ACCESS_KEY_ID "
+                    "and AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, web identity, the instance's or task's "
+                    "role)",
+                    "auth",
+                    retryable=False,
+                )
+            token, expires_ms = MSKAuthTokenProvider.generate_auth_token(self.region)
+        except BotoCoreError as error:
+            raise ConnectionFailed(f"AWS MSK IAM: signing a token failed ({type(error).__name__})", "auth") from None
+        return str(token), int(expires_ms)
+
+
 def _quote(text: str) -> str:
     # RFC 6749 section 2.3.1: client id and secret are form-encoded before they are joined for Basic auth.
     return urllib.parse.quote_plus(text)
@@ -104,7 +156,7 @@ class _OAuthBearerExchange:
     single 0x01 byte. aiokafka's own exchange stops after the token and takes that challenge for success,
     so its next request is read by the broker as the acknowledgement and the refusal is never seen."""
 
-    def __init__(self, tokens: ClientCredentialsTokens) -> None:
+    def __init__(self, tokens: AbstractTokenProvider) -> None:
         self._tokens = tokens
         self._sent = self._acknowledged = False
 
@@ -119,7 +171,7 @@ class _OAuthBearerExchange:
         return None
 
 
-def connection_type(tokens: ClientCredentialsTokens) -> type[AIOKafkaConnection]:
+def connection_type(tokens: AbstractTokenProvider) -> type[AIOKafkaConnection]:
     """A connection class whose OAUTHBEARER exchange takes a refusal as one (see _OAuthBearerExchange)."""
 
     class OAuthConnection(AIOKafkaConnection):  # type: ignore[misc]

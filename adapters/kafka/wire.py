@@ -102,10 +102,13 @@ class Wire:
         self.tokens: Any = None
         """OAUTHBEARER: the provider of tokens from the token endpoint, shared by every connection."""
         self._connection_type: type[AIOKafkaConnection] = AIOKafkaConnection
-        if settings.oauth is not None:
-            from adapters.kafka.oauth import ClientCredentialsTokens, connection_type  # built on this module
+        if settings.oauth is not None or settings.msk_region is not None:
+            from adapters.kafka.oauth import ClientCredentialsTokens, MskIamTokens, connection_type  # built on this
 
-            self.tokens = ClientCredentialsTokens(settings.oauth, timeout=self.timeout)
+            if settings.msk_region is not None:
+                self.tokens = MskIamTokens(settings.msk_region)
+            elif settings.oauth is not None:
+                self.tokens = ClientCredentialsTokens(settings.oauth, timeout=self.timeout)
             self._connection_type = connection_type(self.tokens)
 
     @property
@@ -302,6 +305,13 @@ class Wire:
         detail = settings.redact(str(error).strip())
         if isinstance(error, ConnectionFailed):  # already a sentence (the OAuth token endpoint's)
             return error
+        if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError) and settings.msk_region is not None:
+            return ConnectionFailed(
+                f"authentication failed at {address}: the broker rejected the AWS MSK IAM token signed for "
+                f"{settings.msk_region} ({_reason(detail)}); check the IAM policy allows kafka-cluster:Connect",
+                "auth",
+                retryable=False,
+            )
         if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError) and settings.oauth is not None:
             return ConnectionFailed(
                 f"authentication failed at {address}: the broker rejected the OAUTHBEARER token of client "

@@ -60,6 +60,11 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> argparse._Argum
         "--profile", metavar="NAME", help=f"a [profiles.NAME] table of the config file (env {ENV_PROFILE})"
     )
     group.add_argument(
+        "--aws-region",
+        metavar="REGION",
+        help="AWS MSK IAM (sasl.mechanism=AWS_MSK_IAM): the cluster's region (aws.region; env AWS_REGION)",
+    )
+    group.add_argument(
         "--config",
         metavar="FILE",
         help=f"the TOML config file with the profiles (env {ENV_CONFIG}; default ~/.config/flowscope/config.toml)",
@@ -81,7 +86,7 @@ def connection_from_args(args: argparse.Namespace, environ: Mapping[str, str] | 
         resolved = resolve_connection(
             bootstrap=args.bootstrap,
             command_config=args.command_config,
-            overrides=args.overrides or (),
+            overrides=[*(args.overrides or ()), *([f"aws.region={args.aws_region}"] if args.aws_region else [])],
             profile=args.profile,
             config_file=args.config,
             environ=environ,
