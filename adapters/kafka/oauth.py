@@ -32,12 +32,11 @@ DEFAULT_LIFETIME_S = 300.0
 """For an answer without ``expires_in``: assume five minutes rather than forever."""
 
 
-class ClientCredentialsTokens(AbstractTokenProvider):  # type: ignore[misc]
-    """The token provider aiokafka calls on every SASL handshake."""
+class _ReusedTokens(AbstractTokenProvider):  # type: ignore[misc]
+    """The token provider aiokafka calls on every SASL handshake: a token made by :meth:`_fetch` (token,
+    lifetime in seconds), reused until REFRESH_AT of its lifetime has passed."""
 
-    def __init__(self, client: OAuthClient, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.client = client
-        self.timeout = timeout
+    def __init__(self, clock: Callable[[], float]) -> None:
         self.requests = 0
         self._clock = clock
         self._token: str | None = None
@@ -48,8 +47,20 @@ class ClientCredentialsTokens(AbstractTokenProvider):  # type: ignore[misc]
         async with self._lock:  # connections opened at once share one request for a token
             if self._token is None or self._clock() >= self._due:
                 token, lifetime = await asyncio.to_thread(self._fetch)
-                self._token, self._due = token, self._clock() + REFRESH_AT * lifetime
+                self._token, self._due = token, self._clock() + REFRESH_AT * max(lifetime, 1.0)
             return self._token
+
+    def _fetch(self) -> tuple[str, float]:
+        raise NotImplementedError
+
+
+class ClientCredentialsTokens(_ReusedTokens):
+    """Tokens from an OAuth 2 token endpoint, by client credentials."""
+
+    def __init__(self, client: OAuthClient, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
+        self.client = client
+        self.timeout = timeout
 
     def _fetch(self) -> tuple[str, float]:
         client = self.client
@@ -93,30 +104,18 @@ class ClientCredentialsTokens(AbstractTokenProvider):  # type: ignore[misc]
             ) from None
         if not isinstance(token, str) or not token:
             raise ConnectionFailed(f"the OAuth token endpoint {endpoint} answered with an empty token", "auth")
-        return token, max(lifetime, 1.0)
+        return token, lifetime
 
 
-class MskIamTokens(AbstractTokenProvider):  # type: ignore[misc]
+class MskIamTokens(_ReusedTokens):
     """AWS MSK IAM tokens for one region, signed with the standard AWS credential chain (environment,
     AWS_PROFILE and ~/.aws, web identity, the instance's or task's role)."""
 
-    def __init__(self, region: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, region: str, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
         self.region = region
-        self.requests = 0
-        self._clock = clock
-        self._token: str | None = None
-        self._due = 0.0
-        self._lock = asyncio.Lock()
 
-    async def token(self) -> str:
-        async with self._lock:
-            if self._token is None or self._clock() >= self._due:
-                token, expires_ms = await asyncio.to_thread(self._sign)
-                now = self._clock()
-                self._token, self._due = token, now + REFRESH_AT * max(expires_ms / 1000 - now, 1.0)
-            return self._token
-
-    def _sign(self) -> tuple[str, int]:
+    def _fetch(self) -> tuple[str, float]:
         try:
             import botocore.session
             from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
@@ -142,7 +141,7 @@ class MskIamTokens(AbstractTokenProvider):  # type: ignore[misc]
             token, expires_ms = MSKAuthTokenProvider.generate_auth_token(self.region)
         except BotoCoreError as error:
             raise ConnectionFailed(f"AWS MSK IAM: signing a token failed ({type(error).__name__})", "auth") from None
-        return str(token), int(expires_ms)
+        return str(token), int(expires_ms) / 1000 - time.time()  # the signer says when, as wall-clock time
 
 
 def _quote(text: str) -> str:
