@@ -56,10 +56,19 @@ class _NoSecrets(logging.Filter):
 logging.getLogger("aiokafka.conn").addFilter(_NoSecrets())
 
 
-def _reason(detail: str) -> str:
-    """The broker's own words on a refused token, without the token or the exception's class name."""
-    text = detail.split(": ", 1)[-1] if detail.startswith("[Error") else detail
-    return text[:200] or "no reason given"
+def _refused(settings: ConnectionSettings, detail: str) -> str:
+    """What the broker refused, by mechanism; for a token, with the broker's own words on why (without
+    the token or the exception's class name)."""
+    reason = (detail.split(": ", 1)[-1] if detail.startswith("[Error") else detail)[:200] or "no reason given"
+    if settings.msk_region is not None:
+        return (
+            f"the AWS MSK IAM token signed for {settings.msk_region} ({reason}); check the IAM policy allows "
+            "kafka-cluster:Connect"
+        )
+    if settings.oauth is not None:
+        oauth = settings.oauth
+        return f"the OAUTHBEARER token of client {oauth.client_id!r} from {oauth.token_endpoint} ({reason})"
+    return f"{settings.sasl_mechanism} credentials for user {settings.sasl_username!r}"
 
 
 class ConnectionFailed(Exception):
@@ -305,24 +314,9 @@ class Wire:
         detail = settings.redact(str(error).strip())
         if isinstance(error, ConnectionFailed):  # already a sentence (the OAuth token endpoint's)
             return error
-        if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError) and settings.msk_region is not None:
-            return ConnectionFailed(
-                f"authentication failed at {address}: the broker rejected the AWS MSK IAM token signed for "
-                f"{settings.msk_region} ({_reason(detail)}); check the IAM policy allows kafka-cluster:Connect",
-                "auth",
-                retryable=False,
-            )
-        if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError) and settings.oauth is not None:
-            return ConnectionFailed(
-                f"authentication failed at {address}: the broker rejected the OAUTHBEARER token of client "
-                f"{settings.oauth.client_id!r} from {settings.oauth.token_endpoint} ({_reason(detail)})",
-                "auth",
-                retryable=False,
-            )
         if isinstance(error, SaslAuthenticationFailed | IllegalSaslStateError):
             return ConnectionFailed(
-                f"authentication failed at {address}: the broker rejected {settings.sasl_mechanism} "
-                f"credentials for user {settings.sasl_username!r}",
+                f"authentication failed at {address}: the broker rejected {_refused(settings, detail)}",
                 "auth",
                 retryable=False,
             )
