@@ -73,6 +73,18 @@ def local_kafka(command: str, state: Path, *args: str, timeout: float = 600) -> 
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
 
+def start_local_kafka(state: Path, what: str, *args: str) -> dict[str, str]:
+    """``local_kafka("up", state, *args)`` for a fixture: without it the test skips (fails with
+    FLOWSCOPE_REQUIRE_KAFKA=1), saying it has no ``what``."""
+    try:
+        return local_kafka("up", state, *args)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        message = f"no {what}: {error}"
+        if _require_kafka():
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[Broker]:
     existing = os.environ.get("FLOWSCOPE_TEST_BOOTSTRAP")
@@ -89,13 +101,7 @@ def kafka() -> Iterator[Broker]:
             info=given,
         )
         return
-    try:
-        info = local_kafka("up", TEST_STATE)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-        message = f"no Kafka broker for the tests: {error}"
-        if _require_kafka():
-            pytest.fail(message)
-        pytest.skip(message)
+    info = start_local_kafka(TEST_STATE, "Kafka broker for the tests")
     try:
         yield Broker(
             bootstrap=info["bootstrap"],

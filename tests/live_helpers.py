@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,21 @@ KAFKA_TOOL = ROOT / "scripts" / "kafka-tool"
 LOCAL_KAFKA = ROOT / "scripts" / "local-kafka"
 
 
+def flowscope(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, str, str, float]:
+    """The `flowscope` command line run in a fresh interpreter: exit code, stdout, stderr, seconds taken."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr, time.monotonic() - started
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -48,11 +64,11 @@ def kafka_tool(*args: str, timeout: float = 180) -> str:
 # -- producing and consuming with real clients ---------------------------------------------------------------
 
 
-async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
+async def create_topics(bootstrap: str, topics: dict[str, int], replicas: int = 1) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, 1) for name, partitions in topics.items()])
+        await admin.create_topics([NewTopic(name, partitions, replicas) for name, partitions in topics.items()])
     finally:
         await admin.close()
     await wait_for_topics(bootstrap, set(topics))

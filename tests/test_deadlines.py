@@ -22,7 +22,7 @@ import pytest
 
 from adapters.files.recording import RecordingReader
 from adapters.scenarios.specs import shop_commands
-from tests.conftest import ROOT, local_kafka
+from tests.conftest import ROOT, local_kafka, start_local_kafka
 from tests.live_helpers import scenario_flowing, settings_for
 from tests.terminal import FLOWSCOPE
 from tests.waiting import wait_until
@@ -60,13 +60,7 @@ class OwnBroker:
 def own_broker(tmp_path_factory) -> Iterator[OwnBroker]:
     # A state dir per run, so that two runs on one machine never stop each other's broker.
     state = tmp_path_factory.mktemp("kafka-deadlines")
-    try:
-        info = local_kafka("up", state)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-        message = f"no broker of its own for the deadline tests: {error}"
-        if os.environ.get("FLOWSCOPE_REQUIRE_KAFKA") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    info = start_local_kafka(state, "broker of its own for the deadline tests")
     try:
         yield OwnBroker(state, info["bootstrap"])
     finally:

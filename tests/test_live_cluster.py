@@ -22,11 +22,12 @@ from adapters.kafka.source import LiveSource
 from adapters.kafka.wire import Wire
 from flow.model import FlowModel
 from flow.observations import ClusterObs, StatusObs
-from tests.conftest import ROOT, _require_kafka, local_kafka
+from tests.conftest import ROOT, local_kafka, start_local_kafka
 from tests.live_helpers import (
     Collector,
     cluster_state,
     consume_and_commit,
+    create_topics,
     describe_all_groups,
     produce,
     recorded_api_keys,
@@ -48,27 +49,11 @@ HANDSHAKE_KEYS = {17, 18, 36}  # SaslHandshake, ApiVersions, SaslAuthenticate: p
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict[str, str]]:
     """The three-broker cluster's lines (bootstrap lists all three; node_1..node_3 each broker)."""
-    try:
-        info = local_kafka("up", STATE, "--brokers", "3")
-    except Exception as error:
-        message = f"no three-broker cluster for the tests: {error}"
-        if _require_kafka():
-            pytest.fail(message)
-        pytest.skip(message)
+    info = start_local_kafka(STATE, "three-broker cluster for the tests", "--brokers", "3")
     try:
         yield info
     finally:
         local_kafka("down", STATE)
-
-
-async def create_replicated(bootstrap: str, topics: dict[str, int]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 3) for name, partitions in topics.items()])
-    finally:
-        await admin.close()
-    await wait_for_topics(bootstrap, set(topics))
 
 
 def java_hash(text: str) -> int:
@@ -103,7 +88,7 @@ async def groups_on_every_broker(bootstrap: str, prefix: str) -> list[str]:
 async def test_lag_per_partition_matches_kafka_consumer_groups_across_coordinators(cluster):
     bootstrap = cluster["bootstrap"]
     topic, other = unique("c3-orders"), unique("c3-payments")
-    await create_replicated(bootstrap, {topic: 6, other: 3})
+    await create_topics(bootstrap, {topic: 6, other: 3}, replicas=3)
     await produce(bootstrap, topic, 180)
     await produce(bootstrap, other, 60)
     await consume_and_commit(bootstrap, unique("c3-warmup"), [other], 1)  # makes __consumer_offsets
@@ -127,7 +112,7 @@ async def test_lag_per_partition_matches_kafka_consumer_groups_across_coordinato
 async def test_a_live_session_on_three_brokers_is_read_only_and_batched_per_broker(cluster):
     bootstrap = cluster["bootstrap"]
     topic = unique("c3-audit")
-    await create_replicated(bootstrap, {topic: 6})
+    await create_topics(bootstrap, {topic: 6}, replicas=3)
     await produce(bootstrap, topic, 60, source="shop", type_="OrderPlaced")
     await consume_and_commit(bootstrap, unique("c3-audit-billing"), [topic], 30)
     before = await asyncio.to_thread(cluster_state, bootstrap)

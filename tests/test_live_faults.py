@@ -7,8 +7,6 @@ import asyncio
 import logging
 import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,11 +18,12 @@ from adapters.kafka.headless import probe
 from adapters.kafka.source import LiveSource
 from adapters.kafka.wire import ConnectionFailed
 from flow.observations import StatusObs
-from tests.conftest import ROOT, local_kafka
+from tests.conftest import local_kafka, start_local_kafka
 from tests.live_helpers import (
     Collector,
     consume_and_commit,
     create_topics,
+    flowscope,
     produce,
     refreshes,
     run_until,
@@ -36,22 +35,7 @@ from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.kafka
 
-FLOWSCOPE = [sys.executable, "-m", "tui.cli"]
 WRONG_PASSWORD = "not-the-Secret-42"
-
-
-def flowscope(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, str, str, float]:
-    started = time.monotonic()
-    done = subprocess.run(
-        [*FLOWSCOPE, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr, time.monotonic() - started
 
 
 def closed_port() -> int:
@@ -155,13 +139,7 @@ def own_broker(tmp_path_factory):
     """A broker of this test's own, which it may stop and start (never the shared session broker)."""
     # A state dir per test run, so two runs on one machine never stop each other's broker.
     state = Path(os.environ.get("FLOWSCOPE_TEST_RECONNECT_STATE") or tmp_path_factory.mktemp("kafka-reconnect"))
-    try:
-        info = local_kafka("up", state)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-        message = f"no dedicated broker for the reconnect test: {error}"
-        if os.environ.get("FLOWSCOPE_REQUIRE_KAFKA") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    info = start_local_kafka(state, "dedicated broker for the reconnect test")
     try:
         yield state, info["bootstrap"]
     finally:

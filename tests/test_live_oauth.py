@@ -18,23 +18,10 @@ import pytest
 
 from adapters.kafka.config import ConfigError, resolve_connection
 from adapters.kafka.oauth import REFRESH_AT, ClientCredentialsTokens
-from tests.live_helpers import create_topics, produce, unique
+from tests.live_helpers import create_topics, flowscope, produce, unique
 
 ROOT = Path(__file__).resolve().parent.parent
 JWT = re.compile(r"eyJ[\w-]{10,}\.[\w-]{10,}")
-
-
-def flowscope(*args: str) -> tuple[int, str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env=os.environ,
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
 
 
 def oauth_properties(kafka, *, scope: str = "kafka", endpoint: str | None = None) -> list[str]:
@@ -60,7 +47,7 @@ async def test_report_and_record_attach_with_a_token_the_broker_checked(kafka, t
     config = tmp_path / "client.properties"
     config.write_text("".join(line + "\n" for line in oauth_properties(kafka)))
     bootstrap = kafka.tls("oauth_bootstrap")
-    code, out, err = await asyncio.to_thread(
+    code, out, err, _ = await asyncio.to_thread(
         flowscope,
         "report",
         "--format",
@@ -75,7 +62,7 @@ async def test_report_and_record_attach_with_a_token_the_broker_checked(kafka, t
     assert code == 0, err
     assert topic in {row["name"] for row in json.loads(out)["topics"]}
     recording = tmp_path / "flow.jsonl"
-    code, out, err = await asyncio.to_thread(
+    code, out, err, _ = await asyncio.to_thread(
         flowscope,
         "record",
         "--bootstrap",
@@ -104,7 +91,7 @@ async def test_an_oauth_failure_is_one_sentence_and_nothing_secret(kafka, case, 
     else:
         properties = oauth_properties(kafka, scope="billing")  # the brokers expect audience "kafka"
     options = [argument for item in properties for argument in ("-X", item)]
-    code, out, err = await asyncio.to_thread(
+    code, out, err, _ = await asyncio.to_thread(
         flowscope, "report", "--duration", "5", "--bootstrap", kafka.tls("oauth_bootstrap"), *options
     )
     assert code == 2, (out, err)

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,25 +15,12 @@ import pytest
 from adapters.kafka.codec import READ_ONLY_API_KEYS
 from adapters.kafka.config import resolve_connection
 from adapters.kafka.source import LiveSource
-from tests.live_helpers import cluster_state, create_topics, produce, recorded_api_keys, refreshes, unique
+from tests.live_helpers import cluster_state, create_topics, flowscope, produce, recorded_api_keys, refreshes, unique
 
 pytestmark = pytest.mark.kafka
 
 ROOT = Path(__file__).resolve().parent.parent
 WRONG_PASSWORD = "not-the-Secret-77"
-
-
-def flowscope(*args: str, timeout: float = 60) -> tuple[int, str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env=os.environ,
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
 
 
 def trust(kafka) -> list[str]:
@@ -90,7 +74,7 @@ async def test_report_attaches_over_a_tls_listener(kafka, topic, name, tmp_path)
     # The Java client properties file Kafka's own tools read, as ops keep it.
     config = tmp_path / "client.properties"
     config.write_text("".join(line + "\n" for line in properties))
-    code, out, err = await asyncio.to_thread(
+    code, out, err, _ = await asyncio.to_thread(
         flowscope,
         "report",
         "--format",
@@ -145,7 +129,7 @@ async def test_a_tls_failure_is_one_sentence_exit_2_and_nothing_secret(kafka, ca
     bootstrap = kafka.bootstrap if key == "bootstrap" else kafka.tls(key)
     recording = tmp_path / "flow.jsonl"
     started = time.monotonic()
-    code, out, err = await asyncio.to_thread(
+    code, out, err, _ = await asyncio.to_thread(
         flowscope,
         "record",
         "--bootstrap",
