@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flow.classify import classify_topic, find_findings
 from flow.lag import current_lag_status, lag_seconds, partition_status, worst
-from flow.naming import group_service
+from flow.naming import group_service, streams_application
 from flow.snapshot import (
     Edge,
     Finding,
@@ -39,7 +39,7 @@ def snapshot(folded: Folded) -> FlowSnapshot:
     """What the flow looks like at ``folded.now``."""
     ends = _EndSeries(folded.ends)
     groups = tuple(_group_view(folded, group, ends) for _, group in sorted(folded.groups.items()))
-    topics = _topic_views(folded, groups)
+    topics = _topic_views(folded, groups, _streams_owners(folded, groups))
     writers = _writers(topics)
     writes = _writes(writers)
     reads = _reads(groups)
@@ -163,21 +163,54 @@ def _consume_rates(
 # -- topics and their writers ------------------------------------------------------------------------
 
 
-def _topic_views(folded: Folded, groups: Iterable[GroupView]) -> tuple[TopicView, ...]:
-    """Every topic with its produce rate, readers (``groups``) and writers, by name."""
+def _streams_owners(folded: Folded, groups: Iterable[GroupView]) -> dict[str, str]:
+    """The Kafka Streams app, as a service, of each changelog and repartition topic that has one."""
+    services = {group.id: group.service for group in groups}
+    owners: dict[str, str] = {}
+    for name in folded.topics:
+        app = streams_application(name, services)
+        if app is not None:
+            owners[name] = services[app]
+    return owners
+
+
+def _producer_names(folded: Folded, owners: Mapping[str, str]) -> Mapping[int, tuple[str, int]]:
+    """Producer id to (writer name, when named): from headers and transactional ids, and from what a
+    producer writes. Streams writes an app's changelog, repartition and output topics with one producer
+    per thread and nothing else writes its internal topics, so a producer seen there is the app's, even
+    when its transactional id (`<application.id>-<process>-<thread>`) would name it otherwise."""
+    if not owners:
+        return folded.pid_names
+    names = dict(folded.pid_names)
+    for name, app in owners.items():
+        newest = folded.topics[name].producers.newest
+        if newest is not None:
+            for states in newest[1].values():
+                names.update((state[0], (app, newest[0])) for state in states)
+    return names
+
+
+def _topic_views(folded: Folded, groups: Iterable[GroupView], owners: Mapping[str, str]) -> tuple[TopicView, ...]:
+    """Every topic with its produce rate, readers (``groups``), writers and owning Streams app, by name."""
     readers: dict[str, list[str]] = defaultdict(list)
     for view in groups:
         for topic_name in view.topics:
             readers[topic_name].append(view.id)
     end_base = _first_in_window(folded.ends, folded.now - folded.config.rate_window_ms, folded.end_latest)
+    names = _producer_names(folded, owners)
     return tuple(
-        _topic_view(folded, topic, end_base.get(name), tuple(readers.get(name, ())))
+        _topic_view(folded, topic, end_base.get(name), tuple(readers.get(name, ())), names, owners.get(name))
         for name, topic in sorted(folded.topics.items())
     )
 
 
 def _topic_view(
-    folded: Folded, topic: TopicState, end_base: tuple[int, tuple[int, ...]] | None, audience: tuple[str, ...]
+    folded: Folded,
+    topic: TopicState,
+    end_base: tuple[int, tuple[int, ...]] | None,
+    audience: tuple[str, ...],
+    producer_names: Mapping[int, tuple[str, int]],
+    owner: str | None,
 ) -> TopicView:
     """One topic; its rate starts from ``end_base``, and ``audience`` are the groups that read it."""
     name = topic.name
@@ -188,33 +221,38 @@ def _topic_view(
         name=name,
         partitions=max(topic.partitions, len(end)),
         internal=topic.internal,
-        classification=classify_topic(name, internal=topic.internal, groups=audience, record_types=types),
+        classification=classify_topic(name, internal=topic.internal, groups=audience, record_types=types, owner=owner),
         rate=rate,
         messages=sum(end),
         end_offsets=tuple(end),
         groups=audience,
-        producers=_producer_rates(folded, topic, rate),
+        producers=_producer_rates(folded, topic, rate, producer_names),
         record_types=types,
         records=tuple(topic.records),
         offline=topic.offline,
         under_replicated=topic.under_replicated,
+        owner=owner,
     )
 
 
-def _producer_rates(folded: Folded, topic: TopicState, topic_rate: float | None) -> tuple[ProducerRate, ...]:
-    """Writers of a topic with their rates.
+def _producer_rates(
+    folded: Folded, topic: TopicState, topic_rate: float | None, names: Mapping[int, tuple[str, int]]
+) -> tuple[ProducerRate, ...]:
+    """Writers of a topic with their rates (``names``: producer id to writer name).
 
     Idempotent and transactional producers report sequence numbers, which give exact rates per
     producer id; writers known only from record headers share the rest of the topic's rate.
     """
-    result = _measured_rates(folded, topic.producers)
+    result = _measured_rates(folded, topic.producers, names)
     result.extend(_header_shares(topic, topic_rate, result))
     if not result and topic_rate:
         result.append(ProducerRate(UNKNOWN_WRITER, topic_rate, estimated=True))
     return tuple(sorted(result, key=lambda p: p.name))
 
 
-def _measured_rates(folded: Folded, samples: ProducerSamples) -> list[ProducerRate]:
+def _measured_rates(
+    folded: Folded, samples: ProducerSamples, names: Mapping[int, tuple[str, int]]
+) -> list[ProducerRate]:
     """Rates from sequence numbers, per writer name (a name may stand for several producer ids).
 
     Producer states the broker still retains but that wrote nothing within the retention period are
@@ -230,7 +268,7 @@ def _measured_rates(folded: Folded, samples: ProducerSamples) -> list[ProducerRa
     for pid, (sequence, last_write) in sorted(last.items()):
         if 0 <= last_write < horizon:
             continue  # the broker still keeps its state, but it has stopped writing
-        name = folded.pid_names.get(pid, (UNNAMED_PRODUCER.format(pid), 0))[0]
+        name = names.get(pid, (UNNAMED_PRODUCER.format(pid), 0))[0]
         rate = None
         if pid in base and base_t < last_t and sequence >= base[pid][0]:
             rate = (sequence - base[pid][0]) * 1000 / (last_t - base_t)

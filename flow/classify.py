@@ -14,12 +14,15 @@ def classify_topic(
     internal: bool,
     groups: Sequence[str],
     record_types: Sequence[str],
+    owner: str | None = None,
 ) -> Classification:
-    """Kind of one topic from its audience (consuming groups), its name and the types of its records."""
+    """Kind of one topic from its audience (consuming groups), its name and the types of its records;
+    ``owner`` is the Kafka Streams app whose internal topic it is."""
     why_internal = internal_reason(name, internal)
     if why_internal is not None:
+        of = f" of `{owner}`" if owner else ""
         return Classification(
-            kind="internal", reasons=(f"{why_internal}; one audience by design, so it is not flagged",)
+            kind="internal", reasons=(f"{why_internal}{of}; one audience by design, so it is not flagged",)
         )
     if not groups:
         return Classification(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -106,6 +106,25 @@ def source_service(raw: str, aliases: Mapping[str, str]) -> str:
     parts = [part for part in re.split(r"[/:]", stripped) if part]
     name = parts[-1] if parts else raw.strip()
     return aliases.get(name, name) or raw
+
+
+_STREAMS_INTERNAL = re.compile(r"-(changelog|repartition)$")
+
+
+def streams_application(topic: str, groups: Container[str]) -> str | None:
+    """The consumer group of the Kafka Streams app that owns ``topic``, or None.
+
+    A Streams app's group id is its ``application.id``, and Streams names every topic it creates
+    ``<application.id>-<name>-changelog`` or ``…-repartition``; the longest group id that prefixes the
+    name wins, so `shop` and `shop-totals` can both be apps.
+    """
+    if not _STREAMS_INTERNAL.search(topic):
+        return None
+    end = topic.rfind("-")  # before the suffix: a name always stands between the id and it
+    while (end := topic.rfind("-", 0, end)) > 0:
+        if topic[:end] in groups:
+            return topic[:end]
+    return None
 
 
 def group_service(group_id: str, aliases: Mapping[str, str]) -> str:

@@ -50,6 +50,8 @@ class TopicView:
     offline: tuple[int, ...] = ()
     """Partitions without a leader: unreadable and unwritable; their offsets are the last ones seen."""
     under_replicated: tuple[int, ...] = ()
+    owner: str | None = None
+    """The Kafka Streams app (as a service) whose changelog or repartition topic this is."""
 
     @property
     def kind(self) -> TopicKind:

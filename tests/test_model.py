@@ -194,6 +194,33 @@ def test_an_unnamed_producer_id_shows_as_such_and_a_silent_source_as_unknown():
     assert [s.unknown for s in snapshot.services if s.name == "producer-id 42"] == [True]
 
 
+def test_a_streams_app_is_one_service_owning_its_internal_topics_and_writing_through_its_producer():
+    # A Streams app at least once: idempotent producers with no transactional id, one per thread, that
+    # write its repartition, changelog and output topics; its group reads the input and the repartition.
+    app, repartition, changelog = "totals", "totals-by-card-repartition", "totals-store-changelog"
+    names = ("payments", repartition, changelog, "card-totals")
+    observations = [topics(T0, *names), group(T0, app, "payments", repartition)]
+    for i, t in enumerate((T0, T0 + 10_000)):
+        observations.append(
+            ends(t, {"payments": (10 * i,), repartition: (10 * i,), changelog: (5 * i,), "card-totals": (5 * i,)})
+        )
+        observations += [
+            ProducersObs(t=t, topic=name, partitions={0: ((pid, 0, 10 * i, t),)})
+            for name, pid in ((repartition, 7), (changelog, 8), ("card-totals", 8), ("payments", 3))
+        ]
+    snapshot = fold(*observations)
+    assert snapshot.topic(repartition).owner == snapshot.topic(changelog).owner == app
+    assert snapshot.topic(repartition).kind == snapshot.topic(changelog).kind == "internal"
+    assert f"of `{app}`" in snapshot.topic(changelog).classification.reasons[0]
+    assert snapshot.topic("card-totals").producer_names == (app,)  # its output, through the changelog's producer
+    assert snapshot.topic("payments").producer_names == ("producer-id 3",)  # upstream of the app, not its
+    assert snapshot.topic("card-totals").owner is None
+    [service] = [s for s in snapshot.services if s.name == app]
+    assert service.groups == (app,)
+    assert set(service.consumes) == {"payments", repartition}
+    assert set(service.produces) == {repartition, changelog, "card-totals"}
+
+
 def test_a_service_that_consumes_and_produces_is_one_node_in_the_middle():
     snapshot = fold(
         group(T0, "warehouse", "orders"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flow.naming import group_service, internal_reason, read_name, source_service, tokens
+from flow.naming import group_service, internal_reason, read_name, source_service, streams_application, tokens
 
 
 def test_tokens_split_camel_case_and_separators():
@@ -89,3 +89,19 @@ def test_aliases_win_over_parsing():
     assert source_service("/wh", aliases) == "warehouse"
     assert group_service("warehouse-consumer", aliases) == "warehouse"
     assert group_service("app:v2", {}) == "app:v2"  # group ids are names, not URIs
+
+
+@pytest.mark.parametrize(
+    ("topic", "app"),
+    [
+        ("totals-KSTREAM-AGGREGATE-STATE-STORE-0000000003-changelog", "totals"),
+        ("totals-by-card-repartition", "totals"),
+        ("shop-totals-counts-changelog", "shop-totals"),  # the longest group id that prefixes it
+        ("shop-counts-changelog", "shop"),
+        ("totals-orders", None),  # not a Streams internal topic
+        ("other-counts-changelog", None),  # no such group
+        ("totals-changelog", None),  # Streams always puts a name between the id and the suffix
+    ],
+)
+def test_a_streams_internal_topic_belongs_to_the_group_whose_id_prefixes_its_name(topic, app):
+    assert streams_application(topic, {"totals", "shop", "shop-totals", "billing"}) == app
