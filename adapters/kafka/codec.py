@@ -402,6 +402,7 @@ READ_ONLY_API_KEYS: dict[int, str] = {
     61: "DescribeProducers",
     66: "ListTransactions",
     69: "ConsumerGroupDescribe",
+    89: "StreamsGroupDescribe",
 }
 """Every API key flowscope may send: the requests of :mod:`adapters.kafka.requests` and
 :mod:`adapters.kafka.group_requests` plus aiokafka's connection handshake."""

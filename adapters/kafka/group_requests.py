@@ -6,7 +6,7 @@ that changes a group, so the live source cannot send one by mistake. The encodin
 
 Versions were chosen so that one version of each API spans Kafka 3.0 to 4.x (Kafka 4.0 dropped many old
 versions): ListGroups v3-v5, DescribeGroups v5, OffsetFetch v8 (many groups in one request),
-ConsumerGroupDescribe v0.
+ConsumerGroupDescribe v0, and StreamsGroupDescribe v0 (Kafka 4.1+, KIP-1071).
 """
 
 from __future__ import annotations
@@ -206,6 +206,123 @@ class ConsumerGroupDescribeRequest(_DescribeRequest[list[ConsumerGroup]]):
             r.int32()  # authorized operations
             r.tags()
             return ConsumerGroup(error, message, group_id, state, epoch, assignment_epoch, assignor, members)
+
+        groups = r.array(group)
+        r.tags()
+        return groups
+
+
+# -- StreamsGroupDescribe (89), KIP-1071 Streams groups ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subtopology:
+    subtopology_id: str
+    sources: tuple[str, ...]
+    """Every topic its tasks read: input topics, then the repartition topics it reads back."""
+    repartition_sinks: tuple[str, ...]
+    changelogs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsMember:
+    member_id: str
+    instance_id: str | None
+    client_id: str
+    client_host: str
+    active_tasks: dict[str, tuple[int, ...]]
+    """Partitions per subtopology this member processes."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamsGroup:
+    error_code: int
+    error_message: str | None
+    group_id: str
+    state: str
+    epoch: int
+    subtopologies: tuple[Subtopology, ...]
+    """Empty until the first member has told the coordinator its topology."""
+    members: tuple[StreamsMember, ...]
+
+
+class StreamsGroupDescribeRequest(_DescribeRequest[list[StreamsGroup]]):
+    """Describes groups of the Streams rebalance protocol (KIP-1071): topology, members and their tasks."""
+
+    NAME = "StreamsGroupDescribe"
+    API_KEY = 89
+    VERSIONS = (0,)
+    FLEXIBLE_FROM = 0
+
+    def decode(self, r: Reader, version: int) -> list[StreamsGroup]:
+        r.int32()  # throttle
+
+        def key_value(r: Reader) -> None:
+            r.string(), r.string()
+            r.tags()
+
+        def topic_info(r: Reader) -> str:
+            name = r.string()
+            r.int32(), r.int16()  # partitions, replication factor
+            r.array(key_value)  # topic configs
+            r.tags()
+            return name
+
+        def subtopology(r: Reader) -> Subtopology:
+            subtopology_id, sources, sinks = r.string(), r.string_array(), r.string_array()
+            changelogs, repartition_sources = r.array(topic_info), r.array(topic_info)
+            r.tags()
+            return Subtopology(subtopology_id, (*sources, *repartition_sources), tuple(sinks), tuple(changelogs))
+
+        def topology(r: Reader) -> tuple[Subtopology, ...]:
+            if r.int8() < 0:  # null until the group has a topology
+                return ()
+            r.int32()  # topology epoch
+            subtopologies = r.array(subtopology)  # null reads as none
+            r.tags()
+            return tuple(subtopologies)
+
+        def tasks(r: Reader) -> tuple[str, tuple[int, ...]]:
+            subtopology_id, partitions = r.string(), tuple(r.int32_array())
+            r.tags()
+            return subtopology_id, partitions
+
+        def assignment(r: Reader) -> dict[str, tuple[int, ...]]:
+            active = dict(r.array(tasks))
+            r.array(tasks), r.array(tasks)  # standby and warm-up tasks: not processing yet
+            r.tags()
+            return active
+
+        def task_offset(r: Reader) -> None:
+            r.string(), r.int32(), r.int64()
+            r.tags()
+
+        def member(r: Reader) -> StreamsMember:
+            member_id = r.string()
+            r.int32()  # member epoch
+            instance_id, _rack = r.nullable_string(), r.nullable_string()
+            client_id, host = r.string(), r.string()
+            r.int32(), r.string()  # topology epoch, process id
+            if r.int8() >= 0:  # the user endpoint, for interactive queries
+                r.string(), r.int16()
+                r.tags()
+            r.array(key_value)  # client tags
+            r.array(task_offset), r.array(task_offset)  # task offsets and end offsets
+            active = assignment(r)
+            assignment(r)  # the target
+            r.bool()  # is classic
+            r.tags()
+            return StreamsMember(member_id, instance_id, client_id, host, active)
+
+        def group(r: Reader) -> StreamsGroup:
+            error, message, group_id, state = r.int16(), r.nullable_string(), r.string(), r.string()
+            epoch = r.int32()
+            r.int32()  # assignment epoch
+            subtopologies = topology(r)
+            members = tuple(r.array(member))
+            r.int32()  # authorized operations
+            r.tags()
+            return StreamsGroup(error, message, group_id, state, epoch, subtopologies, members)
 
         groups = r.array(group)
         r.tags()

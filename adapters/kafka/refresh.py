@@ -10,22 +10,25 @@ ListOffsets            each partition leader, all its partitions               <
 ListGroups             every broker (each lists the groups it coordinates)     1
 DescribeGroups         each coordinator, all its classic groups                <= 1
 ConsumerGroupDescribe  each coordinator, all its KIP-848 consumer groups       <= 1
+StreamsGroupDescribe   each coordinator, all its KIP-1071 Streams groups       <= 1
 OffsetFetch (v8)       each coordinator, all its groups in one request         <= 1
-DescribeProducers      each partition leader, all its partitions               <= 1
+DescribeProducers      each partition leader, its partitions written since     <= 1
+                       their producers were last described
 ListTransactions       every broker (each lists its transactional ids)         <= 1
 Fetch (sampler)        each leader of a partition that grew                    <= 1
 =====================  =====================================================  ==================
 
-So at most 8 requests per broker, plus the one Metadata request on one of them (9 at most), whatever the
-number of groups or topics; ApiVersions and SASL happen once per connection, not per refresh. ListGroups
-names each group's coordinator, so no FindCoordinator round is needed. Requests to different
-brokers, and independent requests to one broker, run concurrently; a refresh is three round trips deep
-(Metadata; offsets, groups, producers; then group details, commits and samples).
+So at most 9 requests per broker, plus the one Metadata request on one of them (10 at most), whatever the
+number of groups or topics: a describe goes only to a coordinator of groups of its protocol. ApiVersions and
+SASL happen once per connection, not per refresh. ListGroups names each group's coordinator, so no
+FindCoordinator round is needed. Requests to different brokers, and independent requests to one broker,
+run concurrently; a refresh is three round trips deep (Metadata; offsets and group listings; then group
+details, commits, producers and samples).
 
 What cannot be seen is left out rather than guessed: producers that are neither idempotent nor
 transactional have no producer state on the broker (DescribeProducers does not list them), so they only
-show as offset growth, which the model labels "unknown writer"; share and streams groups are listed with
-their state but without members (their describe APIs are not used).
+show as offset growth, which the model labels "unknown writer"; share groups are listed with their state
+but without members (their describe API is not used).
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.kafka.codec import DECODE_ERRORS, Reader, UnsupportedVersion
+from adapters.kafka.codec import DECODE_ERRORS, KafkaRequest, Reader, UnsupportedVersion
 from adapters.kafka.group_requests import (
     ClassicGroup,
     ConsumerGroup,
@@ -48,6 +51,8 @@ from adapters.kafka.group_requests import (
     ListGroupsRequest,
     ListGroupsResponse,
     OffsetFetchRequest,
+    StreamsGroup,
+    StreamsGroupDescribeRequest,
 )
 from adapters.kafka.requests import (
     DescribeProducersRequest,
@@ -77,8 +82,14 @@ from flow.observations import (
 
 GROUP_ID_NOT_FOUND = 69
 _COORDINATOR_MOVED = {14, 15, 16}  # loading, not available, not coordinator: ask again next refresh
-_DESCRIBED_TYPES = {"classic", "consumer", ""}
 _NO_OFFSETS_TYPES = {"share"}
+DescribedGroup = ClassicGroup | ConsumerGroup | StreamsGroup
+_DESCRIBE: dict[str, Callable[[Sequence[str]], KafkaRequest[list[Any]]]] = {
+    "classic": DescribeGroupsRequest,
+    "consumer": ConsumerGroupDescribeRequest,
+    "streams": StreamsGroupDescribeRequest,
+}
+"""The describe request of each group protocol flowscope can describe (not share groups)."""
 
 
 @dataclass(slots=True)
@@ -115,6 +126,8 @@ class Refresher:
         self._brokers_seen: dict[int, str] = {}
         """Every broker listed so far, as host:port, to name one that goes missing."""
         self._producer_topics: set[str] = set()
+        self._producers: dict[str, dict[int, tuple[int | None, tuple[ProducerState, ...]]]] = {}
+        """Per topic and partition, its log-end offset when its producers were last described, and them."""
         self._ends: dict[str, dict[int, int]] = {}
         self.last = RefreshReport()
 
@@ -163,14 +176,11 @@ class Refresher:
             node: {name: parts for name, parts in by_topic.items() if name not in internal}
             for node, by_topic in leaders.items()
         }
-        # Round 2: offsets, group listings, producers and transactions, all brokers at once.
+        # Round 2: offsets, group listings and transactions, all brokers at once.
         offsets_task = self._each(report, {n: ListOffsetsRequest(leaders[n]) for n in nodes if leaders.get(n)})
         listings_task = self._each(report, dict.fromkeys(nodes, ListGroupsRequest()))
-        producers_task = self._each(report, {n: DescribeProducersRequest(p) for n, p in user_leaders.items() if p})
         transactions_task = self._each(report, dict.fromkeys(nodes, ListTransactionsRequest()))
-        offsets, listings, producers, transactions = await asyncio.gather(
-            offsets_task, listings_task, producers_task, transactions_task
-        )
+        offsets, listings, transactions = await asyncio.gather(offsets_task, listings_task, transactions_task)
         if len(report.failed_brokers) == len(nodes) and nodes:
             # Every broker failed after metadata answered: the cluster is going away under us.
             raise ConnectionFailed(next(iter(report.failed_brokers.values())), "closed")
@@ -179,33 +189,26 @@ class Refresher:
         if ends:
             observations.append(EndOffsetsObs(t=t, offsets=ends))
 
-        # Round 3: group details and commits per coordinator, and the record sample per leader.
+        # Round 3: group details and commits per coordinator; producers and the record sample per leader.
         listed = _listed_groups(listings)
         plan: list[Planned] = []
         if self.sampler is not None:
             current = {name: self._ends[name] for name in partition_counts if name in self._ends}
             plan = self.sampler.plan(current, internal)
         fetch_requests = self._fetch_requests(plan, metadata)
-        classic_req = {
-            n: DescribeGroupsRequest(sorted(g.group_id for g in groups if _kind(g) == "classic"))
-            for n, groups in listed.items()
-        }
-        consumer_req = {
-            n: ConsumerGroupDescribeRequest(sorted(g.group_id for g in groups if _kind(g) == "consumer"))
-            for n, groups in listed.items()
-        }
         commits_req = {n: r for n, groups in listed.items() if (r := _offset_fetch(groups)).groups}
-        classic, consumer, commits, fetched = await asyncio.gather(
-            self._each(report, {n: r for n, r in classic_req.items() if r.groups}),
-            self._each(report, {n: r for n, r in consumer_req.items() if r.groups}),
+        producers_req = {n: DescribeProducersRequest(p) for n, p in self._written(user_leaders).items()}
+        described, commits, fetched, producers = await asyncio.gather(
+            self._describe(report, {n: [g.group_id for g in groups] for n, groups in listed.items()}, listed),
             self._each(report, commits_req),
             self._each(report, fetch_requests),
+            self._each(report, producers_req),
         )
 
         gone: set[str] = set()
         if len(listed) == len(nodes):  # only then can a group missing from every list be gone
             gone = await self._confirmed_gone(report, nodes, listed)
-        observations.extend(self._groups_observations(t, listed, classic, consumer, gone, report))
+        observations.extend(self._groups_observations(t, listed, described, gone, report))
         observations.extend(_commits_observations(t, commits, partition_counts))
         observations.extend(self._producers_observations(t, producers, transactions, partition_counts))
         if self.sampler is not None and plan:
@@ -262,38 +265,53 @@ class Refresher:
 
     # -- groups --------------------------------------------------------------------------------------------
 
+    async def _describe(
+        self, report: RefreshReport, asked: dict[int, list[str]], kinds: dict[int, list[ListedGroup]] | None = None
+    ) -> dict[str, dict[int, list[DescribedGroup]]]:
+        """Describe groups per broker with each protocol's request, all at once: per protocol, the answers
+        of each broker that answered. ``kinds`` lists the groups of each broker with their protocols; without
+        it, ``asked`` holds (group, protocol) names as known from earlier refreshes."""
+        per_protocol: dict[str, dict[int, Any]] = defaultdict(dict)
+        for node, group_ids in asked.items():
+            protocols = {g.group_id: _kind(g) for g in kinds[node]} if kinds is not None else self._groups
+            by_kind: dict[str, list[str]] = defaultdict(list)
+            for group_id in group_ids:
+                by_kind[protocols.get(group_id, "")].append(group_id)
+            for kind, request in _DESCRIBE.items():
+                if by_kind.get(kind):
+                    per_protocol[kind][node] = request(sorted(by_kind[kind]))
+        kinds_sent = list(per_protocol)
+        answers = await asyncio.gather(*(self._each(report, per_protocol[kind]) for kind in kinds_sent))
+        return dict(zip(kinds_sent, answers, strict=True))
+
     def _groups_observations(
         self,
         t: int,
         listed: dict[int, list[ListedGroup]],
-        classic: dict[int, list[ClassicGroup]],
-        consumer: dict[int, list[ConsumerGroup]],
+        described: dict[str, dict[int, list[DescribedGroup]]],
         gone: set[str],
         report: RefreshReport,
     ) -> list[Observation]:
         observations: list[Observation] = []
-        described: dict[str, GroupObs | None] = {}
-        for classic_groups in classic.values():
-            for group in classic_groups:
-                described[group.group_id] = _classic_observation(t, group)
-        for cgroups in consumer.values():
-            for cgroup in cgroups:
-                described[cgroup.group_id] = _consumer_observation(t, cgroup)
+        seen: dict[str, GroupObs | None] = {}
+        for answers in described.values():
+            for answered in answers.values():
+                for group in answered:
+                    seen[group.group_id] = _group_observation(t, group)
         present: set[str] = set()
         for node, groups in listed.items():
             for listing in groups:
                 present.add(listing.group_id)
                 kind = _kind(listing)
-                if kind in ("classic", "consumer"):
-                    if listing.group_id in described:
-                        observation = described[listing.group_id]
+                if kind in _DESCRIBE:
+                    if listing.group_id in seen:
+                        observation = seen[listing.group_id]
                         if observation is not None:
                             observations.append(observation)
                         continue
-                    answered = classic if kind == "classic" else consumer
-                    if node in answered:
+                    if node in described.get(kind, {}):
                         continue  # described, but with an error worth waiting out (coordinator moving)
-                # Not described: share and streams groups, or a broker without ConsumerGroupDescribe.
+                # Not described: share groups, or a broker without the protocol's describe API.
                 observations.append(
                     GroupObs(
                         t=t,
@@ -318,26 +336,38 @@ class Refresher:
         A broker lists only the groups of coordinator partitions it has loaded, without an error, so while a
         broker shuts down or a coordinator moves a living group is missing from every list. Only a describe
         answered "not found" (or Dead) by the group's coordinator proves it gone; the other brokers answer
-        "not coordinator". Share and streams groups cannot be described here and go when they are unlisted.
+        "not coordinator". Share groups cannot be described here and go when they are unlisted.
         """
         present = {listing.group_id for groups in listed.values() for listing in groups}
-        missing = {group: kind for group, kind in self._groups.items() if group not in present}
+        missing = sorted(group for group in self._groups if group not in present)
         if not missing:
             return set()
-        classic = sorted(g for g, kind in missing.items() if kind == "classic")
-        consumer = sorted(g for g, kind in missing.items() if kind == "consumer")
-        classic_answers, consumer_answers = await asyncio.gather(
-            self._each(report, dict.fromkeys(nodes, DescribeGroupsRequest(classic)) if classic else {}),
-            self._each(report, dict.fromkeys(nodes, ConsumerGroupDescribeRequest(consumer)) if consumer else {}),
-        )
-        gone = {g for g, kind in missing.items() if kind not in ("classic", "consumer")}
-        for answers in (*classic_answers.values(), *consumer_answers.values()):
-            for answer in answers:
-                if answer.error_code == GROUP_ID_NOT_FOUND or (answer.error_code == 0 and answer.state == "Dead"):
-                    gone.add(answer.group_id)
+        described = await self._describe(report, dict.fromkeys(nodes, missing))
+        gone = {g for g in missing if self._groups[g] not in _DESCRIBE}
+        for answers in described.values():
+            for answered in answers.values():
+                for answer in answered:
+                    if answer.error_code == GROUP_ID_NOT_FOUND or (answer.error_code == 0 and answer.state == "Dead"):
+                        gone.add(answer.group_id)
         return gone
 
     # -- producers -------------------------------------------------------------------------------------------
+
+    def _written(self, leaders: dict[int, dict[str, list[int]]]) -> dict[int, dict[str, list[int]]]:
+        """Per leader, the partitions written since their producers were last described (all of them at
+        first). A partition's producer states change only when it is written, so on a cluster where most
+        partitions are quiet for a refresh most keep their last answer instead of being asked again."""
+        asked: dict[int, dict[str, list[int]]] = {}
+        for node, by_topic in leaders.items():
+            wanted: dict[str, list[int]] = {}
+            for name, partitions in by_topic.items():
+                ends, described = self._ends.get(name, {}), self._producers.get(name, {})
+                written = [p for p in partitions if (end := ends.get(p)) is None or described.get(p, (None,))[0] != end]
+                if written:
+                    wanted[name] = written
+            if wanted:
+                asked[node] = wanted
+        return asked
 
     def _producers_observations(
         self,
@@ -352,20 +382,22 @@ class Refresher:
             if response.error_code == 0
             for transactional_id, pid, _state in response.transactions
         }
-        per_topic: dict[str, dict[int, tuple[ProducerState, ...]]] = defaultdict(dict)
-        answered: set[str] = set()
         for results in answers.values():
             for result in results:
-                if result.error_code:
-                    continue
-                answered.add(result.topic)
-                if result.producers:
-                    per_topic[result.topic][result.partition] = result.producers
+                if result.error_code == 0:
+                    end = self._ends.get(result.topic, {}).get(result.partition)
+                    self._producers.setdefault(result.topic, {})[result.partition] = (end, result.producers)
         observations: list[Observation] = []
-        for name in sorted(set(per_topic) | (self._producer_topics & answered)):
+        with_producers: set[str] = set()
+        for name in sorted(self._producers):
             if name not in partition_counts:
+                del self._producers[name]
                 continue
-            partitions = per_topic.get(name, {})
+            partitions = {p: states for p, (_, states) in sorted(self._producers[name].items()) if states}
+            if partitions:
+                with_producers.add(name)
+            elif name not in self._producer_topics:
+                continue  # said once that its producers went; nothing new to say
             pids = {state[0] for states in partitions.values() for state in states}
             observations.append(
                 ProducersObs(
@@ -375,7 +407,7 @@ class Refresher:
                     transactional_ids={pid: names[pid] for pid in sorted(pids) if pid in names},
                 )
             )
-        self._producer_topics = (self._producer_topics - answered) | set(per_topic)
+        self._producer_topics = with_producers
         return observations
 
     # -- sampling ----------------------------------------------------------------------------------------------
@@ -431,11 +463,20 @@ def _cluster(t: int, metadata: MetadataResponse) -> ClusterObs:
     )
 
 
-def _classic_observation(t: int, group: ClassicGroup) -> GroupObs | None:
+def _group_observation(t: int, group: DescribedGroup) -> GroupObs | None:
+    """A described group as an observation; None when the answer was an error to wait out."""
     if group.error_code == GROUP_ID_NOT_FOUND:
         return GroupObs(t=t, group=group.group_id, state="Dead")
     if group.error_code:
         return None
+    if isinstance(group, ClassicGroup):
+        return _classic_observation(t, group)
+    if isinstance(group, ConsumerGroup):
+        return _consumer_observation(t, group)
+    return _streams_observation(t, group)
+
+
+def _classic_observation(t: int, group: ClassicGroup) -> GroupObs:
     consumer = group.protocol_type in ("consumer", "")
     members = tuple(
         Member(
@@ -458,11 +499,7 @@ def _classic_observation(t: int, group: ClassicGroup) -> GroupObs | None:
     )
 
 
-def _consumer_observation(t: int, group: ConsumerGroup) -> GroupObs | None:
-    if group.error_code == GROUP_ID_NOT_FOUND:
-        return GroupObs(t=t, group=group.group_id, state="Dead")
-    if group.error_code:
-        return None
+def _consumer_observation(t: int, group: ConsumerGroup) -> GroupObs:
     members = tuple(
         Member(
             member_id=member.member_id,
@@ -481,6 +518,36 @@ def _consumer_observation(t: int, group: ConsumerGroup) -> GroupObs | None:
         protocol_type="consumer",
         assignor=group.assignor,
         members=members,
+    )
+
+
+def _streams_observation(t: int, group: StreamsGroup) -> GroupObs:
+    """A Streams group as consumers: a member's active task of a subtopology reads that partition of
+    each of the subtopology's source topics (its inputs and the repartition topics it reads back)."""
+    sources = {sub.subtopology_id: sub.sources for sub in group.subtopologies}
+    subscribed = tuple(sorted({name for names in sources.values() for name in names}))
+    members = []
+    for member in group.members:
+        assigned: dict[str, set[int]] = defaultdict(set)
+        for subtopology_id, partitions in member.active_tasks.items():
+            for name in sources.get(subtopology_id, ()):
+                assigned[name].update(partitions)
+        members.append(
+            Member(
+                member_id=member.member_id,
+                client_id=member.client_id,
+                host=member.client_host,
+                assigned={name: tuple(sorted(parts)) for name, parts in sorted(assigned.items())},
+                subscribed=subscribed,
+            )
+        )
+    return GroupObs(
+        t=t,
+        group=group.group_id,
+        state=group.state or "Unknown",
+        protocol="streams",
+        protocol_type="streams",
+        members=tuple(members),
     )
 
 
