@@ -1,8 +1,8 @@
 """OAUTHBEARER against a real OAuth 2 token endpoint (mock-oauth2-server, started by scripts/local-kafka)
 whose JWKS the broker checks every token against: configured with the Java client's keys, a token by
-client credentials attaches; a token the broker refuses and an endpoint that cannot be reached each end
-in one sentence, exit 2, with no secret or token in output or recording; tokens are reused until 80% of
-their lifetime has passed, then asked for again."""
+client credentials attaches; a token the broker refuses, a token that has already expired and an
+endpoint that cannot be reached each end in one sentence, exit 2, with no secret or token in output or
+recording; tokens are reused until 80% of their lifetime has passed, then asked for again."""
 
 from __future__ import annotations
 
@@ -83,20 +83,65 @@ async def test_report_and_record_attach_with_a_token_the_broker_checked(kafka, t
 @pytest.mark.kafka
 @pytest.mark.parametrize(
     ("case", "words"),
-    [("a token for another audience", "rejected the OAUTHBEARER token"), ("no token endpoint", "cannot reach")],
+    [
+        ("a token for another audience", "rejected the OAUTHBEARER token"),
+        # The broker validates it (its log: "The JWT is no longer valid") but tells the client no more than
+        # {"status":"invalid_token"}; the endpoint's expires_in says it before the token is sent.
+        ("an expired token", "gave client 'flowscope' a token that had already expired"),
+        ("no token endpoint", "cannot reach"),
+    ],
 )
-async def test_an_oauth_failure_is_one_sentence_and_nothing_secret(kafka, case, words):
+async def test_an_oauth_failure_is_one_sentence_and_nothing_secret(kafka, case, words, tmp_path):
     if case == "no token endpoint":
         properties = oauth_properties(kafka, endpoint="http://127.0.0.1:9/default/token")
+    elif case == "an expired token":
+        properties = oauth_properties(kafka, scope=kafka.tls("oauth_expired_scope"))
     else:
         properties = oauth_properties(kafka, scope="billing")  # the brokers expect audience "kafka"
     options = [argument for item in properties for argument in ("-X", item)]
-    code, out, err, _ = await asyncio.to_thread(
-        flowscope, "report", "--duration", "5", "--bootstrap", kafka.tls("oauth_bootstrap"), *options
+    recording = tmp_path / "flow.jsonl"
+    for command in (["report", "--duration", "5"], ["record", "-o", str(recording), "--duration", "3"]):
+        code, out, err, _ = await asyncio.to_thread(
+            flowscope, *command, "--bootstrap", kafka.tls("oauth_bootstrap"), *options
+        )
+        assert code == 2, (command, out, err)
+        assert words in err and err.count("\n") == 1 and "Traceback" not in err, err
+        written = recording.read_text() if recording.exists() else ""
+        seen = out + err + written
+        assert kafka.tls("oauth_client_secret") not in seen and not JWT.search(seen), seen
+
+
+@pytest.mark.kafka
+async def test_the_expired_token_is_one_the_broker_refuses(kafka):
+    """What the expired case rests on: presented all the same, the token is refused by the real broker,
+    which checks its exp and says no more than invalid_token (hence flowscope's own look at expires_in)."""
+    import base64
+    import urllib.parse
+    import urllib.request
+
+    from adapters.kafka.wire import ConnectionFailed, Wire
+
+    scope = kafka.tls("oauth_expired_scope")
+    basic = base64.b64encode(f"{kafka.tls('oauth_client_id')}:{kafka.tls('oauth_client_secret')}".encode())
+    request = urllib.request.Request(
+        kafka.tls("oauth_token_endpoint"),
+        data=urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scope}).encode(),
+        headers={"Authorization": "Basic " + basic.decode()},
     )
-    assert code == 2, (out, err)
-    assert words in err and err.count("\n") == 1 and "Traceback" not in err, err
-    assert kafka.tls("oauth_client_secret") not in out + err and not JWT.search(out + err)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+    claims = json.loads(_claims(answer["access_token"]))
+    assert answer["expires_in"] < 0 and claims["exp"] < claims["iat"] and claims["aud"] == kafka.tls("oauth_scope")
+    settings = resolve_connection(
+        bootstrap=kafka.tls("oauth_bootstrap"), overrides=oauth_properties(kafka, scope=scope), environ={}
+    ).settings
+    wire = Wire(settings)
+    wire.tokens._fetch = lambda: (answer["access_token"], 60.0)  # sent as if it were still valid
+    try:
+        with pytest.raises(ConnectionFailed, match=r"rejected the OAUTHBEARER token .*invalid_token"):
+            await wire.metadata()
+    finally:
+        await wire.close()
 
 
 @pytest.mark.kafka

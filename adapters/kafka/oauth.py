@@ -104,6 +104,14 @@ class ClientCredentialsTokens(_ReusedTokens):
             ) from None
         if not isinstance(token, str) or not token:
             raise ConnectionFailed(f"the OAuth token endpoint {endpoint} answered with an empty token", "auth")
+        if lifetime <= 0:
+            # A broker refuses such a token with no more than {"status":"invalid_token"}, as for any other.
+            raise ConnectionFailed(
+                f"the OAuth token endpoint {endpoint} gave client {client.client_id!r} a token that had already "
+                f"expired (expires_in {lifetime:.0f} s); check the token endpoint's clock and token lifetime",
+                "auth",
+                retryable=False,
+            )
         return token, lifetime
 
 
