@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from adapters.kafka import refresh
 from adapters.kafka.codec import READ_ONLY_API_KEYS
 from adapters.kafka.sampler import SamplerOptions
 from adapters.kafka.source import LiveSource
@@ -120,6 +121,40 @@ async def test_producers_appear_by_name_and_describe_producers_is_used(kafka):
     assert "billing" in view.producer_names
     assert source_service(transactional_id, {}) in view.producer_names
     assert "InvoiceIssued" in view.record_types
+
+
+async def test_producers_are_asked_about_again_only_where_a_partition_was_written(kafka, monkeypatch):
+    topic = unique("quiet-ledger")
+    await create_topics(kafka.bootstrap, {topic: 2})
+    await produce(kafka.bootstrap, topic, 10)
+    asked: list[dict[str, list[int]]] = []
+
+    class Recorded(refresh.DescribeProducersRequest):
+        def __init__(self, partitions):
+            super().__init__(partitions)
+            asked.append(dict(partitions))
+
+    monkeypatch.setattr(refresh, "DescribeProducersRequest", Recorded)
+    source = LiveSource(settings_for(kafka.bootstrap), sample=False)
+
+    async def ours() -> tuple[set[int], ProducersObs]:
+        asked.clear()
+        observations = await source.refresh_once()
+        [obs] = [o for o in observations if isinstance(o, ProducersObs) and o.topic == topic]
+        return {p for partitions in asked for p in partitions.get(topic, ())}, obs
+
+    try:
+        first_asked, first = await ours()
+        quiet_asked, quiet = await ours()
+        await produce(kafka.bootstrap, topic, 1)  # one record: one partition written
+        written_asked, written = await ours()
+    finally:
+        await source.close()
+    assert first_asked == {0, 1} and sum(len(states) for states in first.partitions.values()) == 2
+    assert quiet_asked == set() and quiet.partitions == first.partitions  # the last answer, said again
+    [partition] = written_asked
+    assert written.partitions[partition] != first.partitions[partition]
+    assert written.partitions[1 - partition] == first.partitions[1 - partition]
 
 
 async def run_until_refreshes(source: LiveSource, count: int, timeout: float = 30) -> None:
