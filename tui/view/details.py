@@ -54,6 +54,8 @@ def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
     title.append(f" {topic.kind.upper()} ", style=KIND_MARKS[topic.kind].style)
     parts.append(title)
     parts.append(_line("partitions", str(topic.partitions)))
+    if topic.owner is not None:
+        parts.append(_line("owned by", f"{clean(topic.owner, 200)}, a Kafka Streams app: it creates and writes it"))
     if topic.offline:
         parts.append(
             _line(
