@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -29,6 +30,7 @@ from tests.waiting import Deadline, wait_until, wait_until_async
 
 KAFKA_TOOL = ROOT / "scripts" / "kafka-tool"
 LOCAL_KAFKA = ROOT / "scripts" / "local-kafka"
+LOCAL_STREAMS_APP = ROOT / "scripts" / "local-streams-app"
 
 
 def flowscope(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, str, str, float]:
@@ -331,3 +333,67 @@ class ConsoleConsumer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+
+
+# -- a real Kafka Streams application -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamsApp:
+    """A running scripts/local-streams-app (OrderTotals: counts orders per customer; input records are
+    key = order id, value = customer; output records key = customer, value = the count in decimal)."""
+
+    application_id: str
+    """Also its group id: a consumer group (protocol classic) or a KIP-1071 streams group (streams)."""
+    protocol: str
+    pid: int
+    log: Path
+    info: dict[str, str]
+    """Every line the script printed: application_id, protocol, bootstrap, input, output, pid, log."""
+
+    @property
+    def repartition_topic(self) -> str:
+        return f"{self.application_id}-by-customer-repartition"
+
+    @property
+    def changelog_topic(self) -> str:
+        return f"{self.application_id}-order-counts-changelog"
+
+
+def _local_streams_app(*args: str, timeout: float) -> str:
+    done = subprocess.run([str(LOCAL_STREAMS_APP), *args], capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/local-streams-app {args[0]} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def streams_app(
+    bootstrap: str,
+    state: Path,
+    application_id: str,
+    input_topic: str,
+    output_topic: str,
+    protocol: str = "classic",
+    *,
+    properties: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> Iterator[StreamsApp]:
+    """A real Kafka Streams app (scripts/local-streams-app) in ``state`` (e.g. ``tmp_path``; one app per
+    state dir, so give each app of a test its own), RUNNING when this yields and stopped (it leaves its
+    group) when the block ends, whatever happens in it.
+
+    ``protocol`` is its group.protocol, ``classic`` or ``streams`` (KIP-1071); ``properties`` are further
+    Streams/client properties. ``timeout`` covers a first start that resolves Kafka Streams with Maven.
+    Raises RuntimeError, with the script's sentence and the app's last log lines, if it does not run.
+    """
+    args = ["--bootstrap", bootstrap, "--application-id", application_id, "--input", input_topic]
+    args += ["--output", output_topic, "--protocol", protocol, "--state", str(state)]
+    for key, value in (properties or {}).items():
+        args += ["--property", f"{key}={value}"]
+    try:
+        out = _local_streams_app("start", *args, timeout=timeout)
+        info = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        yield StreamsApp(info["application_id"], info["protocol"], int(info["pid"]), Path(info["log"]), info)
+    finally:
+        _local_streams_app("stop", "--state", str(state), timeout=60)
