@@ -1,4 +1,5 @@
-"""Exports of a snapshot's flow: a Mermaid flowchart, a Graphviz DOT graph and an AsyncAPI 3.0 document.
+"""Exports of a snapshot's flow: a Mermaid flowchart, a Graphviz DOT graph and an AsyncAPI 3.0 document,
+and for decoupling proposals (flow.proposal) a before/after drawing in Mermaid or DOT.
 
 All three draw the same topology, left to right: services that write -> topics -> services that read
 (one node per service, so a service that reads one topic and writes another sits in the middle).
@@ -17,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flow.instants import utc_datetime
+from flow.proposal import Proposal, apply_proposals
 from flow.sanitize import clean, terminal_safe
 from flow.snapshot import FlowSnapshot, TopicView
 
@@ -46,6 +48,9 @@ class _Link:
     target: str
     label: str | None
     """The consumer group id, when it is not simply the service's name."""
+    service: str
+    topic: str
+    """The names behind the link, so a proposal's drawing can tell which links it changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +60,27 @@ class _Graph:
     links: tuple[_Link, ...]
 
 
-def _graph(snapshot: FlowSnapshot) -> _Graph:
+def _graph(snapshot: FlowSnapshot, prefix: str = "") -> _Graph:
+    """The drawn nodes and links; ``prefix`` keeps two flows apart in one drawing (before and after)."""
     topics = [topic for topic in snapshot.topics if topic.kind != "internal"]
-    topic_ids = {topic.name: f"t{index}" for index, topic in enumerate(topics)}
-    service_ids = {service.name: f"s{index}" for index, service in enumerate(snapshot.services)}
+    topic_ids = {topic.name: f"{prefix}t{index}" for index, topic in enumerate(topics)}
+    service_ids = {service.name: f"{prefix}s{index}" for index, service in enumerate(snapshot.services)}
     links: list[_Link] = []
     seen: set[tuple[str, str, str | None]] = set()
     for edge in snapshot.edges:
         if edge.kind == "produce":
-            source, target, label = service_ids.get(edge.source), topic_ids.get(edge.target), None
+            service, topic = edge.source, edge.target
+            source, target, label = service_ids.get(service), topic_ids.get(topic), None
         else:
             group = snapshot.group(edge.target)
             service = group.service if group is not None else edge.target
-            source, target = topic_ids.get(edge.source), service_ids.get(service)
+            topic = edge.source
+            source, target = topic_ids.get(topic), service_ids.get(service)
             label = None if service == edge.target else edge.target
         if source is None or target is None or (source, target, label) in seen:
             continue
         seen.add((source, target, label))
-        links.append(_Link(source, target, label))
+        links.append(_Link(source, target, label, service, topic))
     return _Graph(
         services=tuple(_Node(service_ids[s.name], s.name, "service") for s in snapshot.services),
         topics=tuple(_Node(topic_ids[t.name], t.name, t.kind, t) for t in topics),
@@ -123,14 +131,108 @@ def render_mermaid(snapshot: FlowSnapshot) -> str:
     graph = _graph(snapshot)
     out = ["flowchart LR"]
     out.extend(f"  {style}" for style in MERMAID_STYLES)
-    out.extend(f'  {node.id}("{mermaid_text(node.label)}"):::service' for node in graph.services)
+    out.extend(_mermaid_nodes(graph, "  "))
+    out.extend(_mermaid_link(link, "-->") for link in graph.links)
+    return "\n".join(out) + "\n"
+
+
+def _mermaid_nodes(graph: _Graph, indent: str) -> list[str]:
+    lines = [f'{indent}{node.id}("{mermaid_text(node.label)}"):::service' for node in graph.services]
     for node in graph.topics:
         assert node.topic is not None
         label = "<br/>".join(mermaid_text(line) for line in _topic_lines(node.topic))
-        out.append(f'  {node.id}[("{label}")]:::{node.kind}')
-    for link in graph.links:
-        text = f'|"{mermaid_text(link.label)}"|' if link.label else ""
-        out.append(f"  {link.source} -->{text} {link.target}")
+        lines.append(f'{indent}{node.id}[("{label}")]:::{node.kind}')
+    return lines
+
+
+def _mermaid_link(link: _Link, arrow: str) -> str:
+    text = f'|"{mermaid_text(link.label)}"|' if link.label else ""
+    return f"  {link.source} {arrow}{text} {link.target}"
+
+
+# A proposal's drawing: removed topics and links red and dashed, added ones green and bold. The arrow
+# itself says it too (-.-> and ==>), so the change still shows where styles are not rendered.
+MERMAID_PROPOSAL_STYLES = (
+    "classDef removed fill:#fff5f5,stroke:#e03131,stroke-width:2px,stroke-dasharray:6 4,color:#c92a2a",
+    "classDef added fill:#ebfbee,stroke:#2b8a3e,stroke-width:4px,color:#1b5e20",
+)
+_REMOVED_LINK = "stroke:#e03131,stroke-width:2px,stroke-dasharray:6 4"
+_ADDED_LINK = "stroke:#2b8a3e,stroke-width:4px"
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What a set of proposals changes, in the terms of the drawn graph."""
+
+    before: _Graph
+    after: _Graph
+    removed_topics: frozenset[str]
+    added_topics: frozenset[str]
+    added_links: frozenset[tuple[str, str]]
+    """(service, topic) pairs the proposals add, whichever way the link points."""
+
+    def removed(self, link: _Link) -> bool:
+        return link.topic in self.removed_topics
+
+    def added(self, link: _Link) -> bool:
+        return (link.service, link.topic) in self.added_links
+
+
+def _change(snapshot: FlowSnapshot, proposals: Sequence[Proposal]) -> _Change:
+    after = apply_proposals(snapshot, proposals)
+    added_links = set()
+    for proposal in proposals:
+        for edge in proposal.added_edges:
+            if edge.kind == "produce":
+                added_links.add((edge.source, edge.target))
+            else:
+                group = after.group(edge.target)
+                added_links.add((group.service if group is not None else edge.target, edge.source))
+    existing = {topic.name for topic in snapshot.topics}
+    return _Change(
+        before=_graph(snapshot, "b_"),
+        after=_graph(after, "a_"),
+        removed_topics=frozenset(t for p in proposals for t in p.removed_topics) - {p.fact_topic for p in proposals},
+        added_topics=frozenset(p.fact_topic for p in proposals if p.fact_topic not in existing),
+        added_links=frozenset(added_links),
+    )
+
+
+def render_mermaid_proposal(snapshot: FlowSnapshot, proposals: Sequence[Proposal]) -> str:
+    """Today's flow and the proposed one side by side, as two subgraphs of one flowchart.
+
+    Today: the command topics that go are marked ``removed`` and their links dashed red. Proposed: new
+    fact topics are marked ``added`` and the links the proposals add are bold green.
+    """
+    change = _change(snapshot, proposals)
+    out = ["flowchart LR"]
+    out.extend(f"  {style}" for style in (*MERMAID_STYLES, *MERMAID_PROPOSAL_STYLES))
+    for subgraph, title, graph in (("before", "today", change.before), ("after", "proposed", change.after)):
+        out.append(f'  subgraph {subgraph}["{title}"]')
+        out.append("    direction LR")
+        out.extend(_mermaid_nodes(graph, "    "))
+        out.append("  end")
+    out.extend(f"  class {n.id} removed" for n in change.before.topics if n.label in change.removed_topics)
+    out.extend(f"  class {n.id} added" for n in change.after.topics if n.label in change.added_topics)
+    removed: list[int] = []
+    added: list[int] = []
+    index = 0  # Mermaid numbers links in the order they are written; linkStyle refers to those numbers
+    for link in change.before.links:
+        is_removed = change.removed(link)
+        out.append(_mermaid_link(link, "-.->" if is_removed else "-->"))
+        if is_removed:
+            removed.append(index)
+        index += 1
+    for link in change.after.links:
+        is_added = change.added(link)
+        out.append(_mermaid_link(link, "==>" if is_added else "-->"))
+        if is_added:
+            added.append(index)
+        index += 1
+    if removed:
+        out.append(f"  linkStyle {','.join(map(str, removed))} {_REMOVED_LINK}")
+    if added:
+        out.append(f"  linkStyle {','.join(map(str, added))} {_ADDED_LINK}")
     return "\n".join(out) + "\n"
 
 
@@ -154,30 +256,77 @@ def dot_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+_DOT_HEADER = (
+    '  graph [rankdir=LR, charset="UTF-8", fontname="Helvetica"];',
+    '  node [fontname="Helvetica", fontsize=11];',
+    '  edge [color="#868e96"];',
+)
+
+
 def render_dot(snapshot: FlowSnapshot) -> str:
     """A left-to-right Graphviz digraph; command topics filled orange, bold, and marked ``CMD·1``."""
     graph = _graph(snapshot)
-    out = [
-        "digraph flowscope {",
-        '  graph [rankdir=LR, charset="UTF-8", fontname="Helvetica"];',
-        '  node [fontname="Helvetica", fontsize=11];',
-        '  edge [color="#868e96"];',
-    ]
+    out = ["digraph flowscope {", *_DOT_HEADER, *_dot_nodes(graph, "  ")]
+    out.extend(_dot_link(link) for link in graph.links)
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _dot_nodes(graph: _Graph, indent: str, marks: Mapping[str, str] | None = None) -> list[str]:
+    """Node statements; ``marks`` maps a topic name to a mark (``removed``, ``added``) that restyles it."""
     service_style = _DOT_STYLES["service"]
-    out.extend(
-        f"  {node.id} [label={dot_string(node.label)}, class=service, {service_style}];" for node in graph.services
-    )
+    lines = [
+        f"{indent}{node.id} [label={dot_string(node.label)}, class=service, {service_style}];"
+        for node in graph.services
+    ]
     for node in graph.topics:
         topic = node.topic
         assert topic is not None
         label = "\\n".join(dot_string(line)[1:-1] for line in _topic_lines(topic))
         tooltip = dot_string(f"{topic.kind}: " + "; ".join(topic.classification.reasons))
-        out.append(
-            f'  {node.id} [label="{label}", class="topic {node.kind}", tooltip={tooltip}, {_DOT_STYLES[node.kind]}];'
-        )
-    for link in graph.links:
-        attributes = f" [label={dot_string(link.label)}, fontsize=9]" if link.label else ""
-        out.append(f"  {link.source} -> {link.target}{attributes};")
+        mark = (marks or {}).get(topic.name)
+        classes = f"topic {node.kind} {mark}" if mark else f"topic {node.kind}"
+        style = _DOT_MARKED[mark] if mark else _DOT_STYLES[node.kind]
+        lines.append(f'{indent}{node.id} [label="{label}", class="{classes}", tooltip={tooltip}, {style}];')
+    return lines
+
+
+def _dot_link(link: _Link, mark: str | None = None) -> str:
+    attributes = [f"label={dot_string(link.label)}", "fontsize=9"] if link.label else []
+    if mark:
+        attributes += [f"class={mark}", _DOT_MARKED_LINK[mark]]
+    listed = f" [{', '.join(attributes)}]" if attributes else ""
+    return f"  {link.source} -> {link.target}{listed};"
+
+
+_DOT_MARKED = {
+    "removed": 'shape=cylinder, style="filled,dashed", fillcolor="#fff5f5", color="#e03131", fontcolor="#c92a2a", '
+    "penwidth=2",
+    "added": 'shape=cylinder, style="filled,bold", fillcolor="#ebfbee", color="#2b8a3e", penwidth=3',
+}
+_DOT_MARKED_LINK = {
+    "removed": 'style=dashed, color="#e03131", penwidth=1.5',
+    "added": 'style=bold, color="#2b8a3e", penwidth=2.5',
+}
+
+
+def render_dot_proposal(snapshot: FlowSnapshot, proposals: Sequence[Proposal]) -> str:
+    """Today's flow and the proposed one as two clusters of one digraph, marked as in Mermaid: removed
+    command topics and their links dashed red, added fact topics and links bold green."""
+    change = _change(snapshot, proposals)
+    out = ["digraph flowscope_proposal {", *_DOT_HEADER]
+    removed = dict.fromkeys(change.removed_topics, "removed")
+    added = dict.fromkeys(change.added_topics, "added")
+    for cluster, title, graph, marks in (
+        ("cluster_before", "today", change.before, removed),
+        ("cluster_after", "proposed", change.after, added),
+    ):
+        out.append(f"  subgraph {cluster} {{")
+        out.append(f'    label="{title}"; style=rounded; color="#ced4da";')
+        out.extend(_dot_nodes(graph, "    ", marks))
+        out.append("  }")
+    out.extend(_dot_link(link, "removed" if change.removed(link) else None) for link in change.before.links)
+    out.extend(_dot_link(link, "added" if change.added(link) else None) for link in change.after.links)
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -353,6 +502,18 @@ def _kind_description(topic: TopicView) -> str:
 def render_asyncapi(snapshot: FlowSnapshot, source: str) -> str:
     """The AsyncAPI 3.0 document as JSON (which is also YAML)."""
     return terminal_safe(json.dumps(asyncapi_document(snapshot, source), indent=2, ensure_ascii=False)) + "\n"
+
+
+PROPOSAL_FORMATS = ("mermaid", "dot")
+
+
+def proposal_renderer(fmt: str) -> Callable[[FlowSnapshot, Sequence[Proposal]], str]:
+    """The before/after drawing for ``mermaid`` or ``dot``, taking (snapshot, proposals)."""
+    if fmt == "mermaid":
+        return render_mermaid_proposal
+    if fmt == "dot":
+        return render_dot_proposal
+    raise ValueError(f"no before/after drawing in {fmt!r} (known: {', '.join(PROPOSAL_FORMATS)})")
 
 
 def renderer(fmt: str) -> Callable[[FlowSnapshot, str], str]:

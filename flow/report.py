@@ -7,6 +7,7 @@ from typing import Any
 
 from flow.gate import GateResult, gate_data, gate_text
 from flow.instants import utc_datetime
+from flow.proposal import propose
 from flow.sanitize import clean, terminal_safe
 from flow.snapshot import FlowSnapshot, TopicView
 
@@ -19,7 +20,7 @@ def report_data(snapshot: FlowSnapshot, source: str, gate: GateResult | None = N
     """The report as plain data; key names are a public interface (scripts and CI gates read them).
 
     ``source_status`` says what the source could not see (a kcat dump has no consumer groups);
-    ``gate`` is there when the report ran with ``--fail-on``.
+    ``gate`` is there when the report ran with ``--fail-on``; ``proposals`` answer the findings (flow.proposal).
     """
     data: dict[str, Any] = {
         "source": source,
@@ -67,6 +68,22 @@ def report_data(snapshot: FlowSnapshot, source: str, gate: GateResult | None = N
                 "advice": finding.advice,
             }
             for finding in snapshot.findings
+        ],
+        "proposals": [
+            {
+                "key": proposal.key,
+                "writer": proposal.writer,
+                "fact_topic": proposal.fact_topic,
+                "fact_topic_named_by": proposal.name_source,
+                "why_this_name": proposal.name_reason,
+                "subscribers": list(proposal.subscribers),
+                "consumer_groups": list(proposal.subscriber_groups),
+                "coordinators": list(proposal.coordinators),
+                "command_topics": list(proposal.command_topics),
+                "removed_topics": list(proposal.removed_topics),
+                "explanation": proposal.explanation,
+            }
+            for proposal in propose(snapshot)
         ],
     }
     if gate is not None:

@@ -21,9 +21,20 @@ from typing import Any
 
 import pytest
 
-from adapters.headless import fold_file
-from flow.export import COMMAND_MARK, asyncapi_document, render_asyncapi, render_dot, render_mermaid
+from adapters.headless import fold, fold_file
+from adapters.scenarios.specs import scenario
+from adapters.scenarios.synthetic import synthetic
+from flow.export import (
+    COMMAND_MARK,
+    asyncapi_document,
+    render_asyncapi,
+    render_dot,
+    render_dot_proposal,
+    render_mermaid,
+    render_mermaid_proposal,
+)
 from flow.model import FlowModel
+from flow.proposal import Proposal, apply_proposals, propose
 from flow.sanitize import clean
 from flow.snapshot import FlowSnapshot
 from tests.helpers import T0, commits, ends, group, record, topics
@@ -121,7 +132,9 @@ try {
     direction: db.getDirection(),
     vertices: [...db.getVertices().values()].map((v) => ({ id: v.id, text: v.text, classes: v.classes,
                                                          type: v.type })),
-    edges: db.getEdges().map((e) => ({ start: e.start, end: e.end, text: e.text })),
+    edges: db.getEdges().map((e) => ({ start: e.start, end: e.end, text: e.text, stroke: e.stroke,
+                                       style: e.style || [] })),
+    subgraphs: db.getSubGraphs().map((s) => ({ id: s.id, title: s.title, nodes: s.nodes })),
   }));
 } catch (error) {
   console.log(JSON.stringify({ ok: false, error: String(error.message || error) }));
@@ -259,6 +272,135 @@ def test_dot_styles_command_topics_apart(samples):
     assert len(commands) == 3
     assert all('style="filled,bold"' in line and f"\\n{COMMAND_MARK}" in line for line in commands)
     assert 'class="topic command"' not in render_dot(samples["shop-events"])
+
+
+# -- before and after a proposal ---------------------------------------------------------------------------
+
+
+def hostile_fanout_snapshot() -> FlowSnapshot:
+    """One hostile writer issuing commands to a few hostile topics, each read by one hostile group: a
+    fan-out, so its proposal's placeholder carries the hostile name too."""
+    writer, names = '"]:::x\n  z["', HOSTILE[:6]
+    model = FlowModel()
+    for step in range(2):
+        t = T0 + 2000 * step
+        model.apply(topics(t, *names))
+        model.apply(ends(t, dict.fromkeys(names, (10 * step,))))
+        for name in names:
+            model.apply(group(t, f"grp {name}", name))
+            model.apply(commits(t, f"grp {name}", {name: (10 * step,)}))
+            model.apply(record(t, name, source=f"/{writer}", type_=f"Do {name}", offset=step))
+    return model.snapshot()
+
+
+@pytest.fixture(scope="module")
+def proposal_cases(samples) -> dict[str, tuple[FlowSnapshot, tuple[Proposal, ...]]]:
+    snapshots = {
+        "shop-commands": samples["shop-commands"],
+        "realistic": fold(synthetic(scenario("realistic"))),
+        "hostile": hostile_fanout_snapshot(),
+    }
+    return {name: (snapshot, propose(snapshot)) for name, snapshot in snapshots.items()}
+
+
+def _drawn_links(snapshot: FlowSnapshot) -> int:
+    """Links an export draws: one per writer and topic, one per topic and group; internal topics are left out."""
+    internal = {topic.name for topic in snapshot.topics if topic.kind == "internal"}
+    return len({(e.source, e.target) for e in snapshot.edges if _topic_of(e) not in internal})
+
+
+def _topic_of(edge) -> str:
+    return edge.target if edge.kind == "produce" else edge.source
+
+
+def _gone(proposals: tuple[Proposal, ...]) -> set[str]:
+    """Topics that are not there after the proposals (one kept as another's fact topic stays)."""
+    return {t for p in proposals for t in p.removed_topics} - {p.fact_topic for p in proposals}
+
+
+def _changed_links(proposals: tuple[Proposal, ...]) -> tuple[int, int]:
+    """How many drawn links the proposals remove (today's, touching a removed topic) and add."""
+    gone = _gone(proposals)
+    removed = {(e.source, e.target) for p in proposals for e in p.removed_edges if _topic_of(e) in gone}
+    added = {(e.source, e.target) for p in proposals for e in p.added_edges}
+    return len(removed), len(added)
+
+
+@pytest.mark.parametrize("name", ["shop-commands", "realistic", "hostile"])
+def test_mermaid_before_and_after_parses_with_mermaid_and_marks_what_changes(
+    name, proposal_cases, mermaid_parse, tmp_path
+):
+    snapshot, proposals = proposal_cases[name]
+    assert proposals
+    after = apply_proposals(snapshot, proposals)
+    parsed = mermaid_parse(render_mermaid_proposal(snapshot, proposals), tmp_path)
+    assert parsed["ok"], parsed.get("error")
+    assert (parsed["type"], parsed["direction"]) == ("flowchart-v2", "LR")
+    vertices = {v["id"]: v for v in parsed["vertices"]}
+    subgraphs = {s["title"]: [vertices[n] for n in s["nodes"]] for s in parsed["subgraphs"]}
+    assert set(subgraphs) == {"today", "proposed"}
+    for title, flow in (("today", snapshot), ("proposed", after)):
+        shown = {_mermaid_decoded(v["text"]): v for v in subgraphs[title]}
+        expected = _expected_nodes(flow, "<br>")
+        assert set(shown) == set(expected), title
+        for label, (kind, _) in expected.items():
+            assert shown[label]["classes"][0] == kind
+    removed = {clean(t) for t in _gone(proposals)}
+    marked = {_mermaid_decoded(v["text"]).split("<br>")[0] for v in subgraphs["today"] if "removed" in v["classes"]}
+    assert marked == removed
+    new_facts = {clean(p.fact_topic) for p in proposals if snapshot.topic(p.fact_topic) is None}
+    added = {_mermaid_decoded(v["text"]).split("<br>")[0] for v in subgraphs["proposed"] if "added" in v["classes"]}
+    assert added == new_facts
+    assert len(parsed["edges"]) == _drawn_links(snapshot) + _drawn_links(after)
+    dotted = [e for e in parsed["edges"] if e["stroke"] == "dotted"]
+    thick = [e for e in parsed["edges"] if e["stroke"] == "thick"]
+    assert (len(dotted), len(thick)) == _changed_links(proposals)
+    assert all("stroke:#e03131" in e["style"] for e in dotted)
+    assert all("stroke:#2b8a3e" in e["style"] for e in thick)
+    assert all(e["start"].startswith("b_") for e in dotted) and all(e["start"].startswith("a_") for e in thick)
+
+
+@pytest.mark.parametrize("name", ["shop-commands", "realistic", "hostile"])
+def test_dot_before_and_after_is_accepted_by_graphviz_and_marks_what_changes(name, proposal_cases):
+    dot = shutil.which("dot")
+    if dot is None:
+        _missing_tool("Graphviz's dot (Debian package graphviz)")
+    snapshot, proposals = proposal_cases[name]
+    after = apply_proposals(snapshot, proposals)
+    source = render_dot_proposal(snapshot, proposals)
+    done = subprocess.run([dot, "-Tsvg"], input=source.encode(), capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert b"Warning" not in done.stderr and b"Error" not in done.stderr
+    svg = ET.fromstring(done.stdout.decode())
+    nodes = _svg_nodes(done.stdout.decode())
+    for prefix, flow in (("b_", snapshot), ("a_", after)):
+        drawn = {"\n".join(lines) for node_id, (_, lines) in nodes.items() if node_id.startswith(prefix)}
+        assert drawn == set(_expected_nodes(flow, "\n")), prefix
+    removed = {lines[0] for node_id, (classes, lines) in nodes.items() if "removed" in classes.split()}
+    assert removed == {clean(t) for t in _gone(proposals)}
+    assert all(node_id.startswith("b_") for node_id, (classes, _) in nodes.items() if "removed" in classes.split())
+    clusters = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "cluster"]
+    assert len(clusters) == 2
+    edge_classes = [g.get("class", "").split() for g in svg.iter("{http://www.w3.org/2000/svg}g")]
+    edge_classes = [classes for classes in edge_classes if classes[:1] == ["edge"]]
+    assert len(edge_classes) == _drawn_links(snapshot) + _drawn_links(after)
+    counted = (sum("removed" in c for c in edge_classes), sum("added" in c for c in edge_classes))
+    assert counted == _changed_links(proposals)
+
+
+def test_report_draws_before_and_after_with_proposal(capsys, shop_commands_path):
+    assert main(["report", str(shop_commands_path), "--format", "mermaid", "--proposal"]) == 0
+    out = capsys.readouterr().out
+    assert 'subgraph before["today"]' in out and 'subgraph after["proposed"]' in out
+    assert "fact from web-shop" in out
+    assert main(["report", str(shop_commands_path), "--format", "dot", "--proposal"]) == 0
+    assert "subgraph cluster_after" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "asyncapi"])
+def test_proposal_is_refused_for_formats_that_cannot_draw_it(fmt, capsys, shop_commands_path):
+    assert main(["report", str(shop_commands_path), "--format", fmt, "--proposal"]) == 2
+    assert "--proposal" in capsys.readouterr().err
 
 
 # -- AsyncAPI ------------------------------------------------------------------------------------------------

@@ -200,3 +200,20 @@ def test_a_deep_baseline_exits_2_with_a_sentence(capsys, tmp_path, shop_commands
     code, _, err = report(capsys, str(shop_commands), "--fail-on", "command", "--baseline", str(baseline))
     assert code == 2
     assert err.strip() == f"flowscope: baseline {baseline}: not JSON (nested more than 200 levels deep at line 1)"
+
+
+def test_the_json_report_lists_one_proposal_for_the_shop_and_none_for_the_second_design(
+    capsys, shop_commands, shop_events
+):
+    code, out, _ = report(capsys, str(shop_commands), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    commands = [t for t in data["topics"] if t["kind"] == "command"]
+    [proposal] = data["proposals"]
+    assert proposal["writer"] == data["findings"][0]["summary"].split("(from `")[1].split("`")[0]
+    assert sorted(proposal["removed_topics"]) == sorted(t["name"] for t in commands)
+    assert sorted(proposal["subscribers"]) == sorted(g for t in commands for g in t["consumer_groups"])
+    assert proposal["fact_topic"] in proposal["explanation"]
+    assert set(proposal) >= {"writer", "fact_topic", "subscribers", "removed_topics", "explanation"}
+    code, out, _ = report(capsys, str(shop_events), "--format", "json")
+    assert json.loads(out)["proposals"] == []

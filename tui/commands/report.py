@@ -1,7 +1,8 @@
 """`flowscope report SOURCE`: fold a whole recording headless and print its topics, kinds and findings.
 
 A file source is a flowscope recording or a kcat ``-C -J`` dump (told apart by its first line). Output
-formats: text, json, and the exports mermaid, dot and asyncapi. ``--fail-on command`` makes it a CI
+formats: text, json, and the exports mermaid, dot and asyncapi; ``--proposal`` draws the decoupling
+proposals (flow.proposal) before and after in mermaid or dot. ``--fail-on command`` makes it a CI
 gate: exit 1 when command topics exist, or with ``--baseline`` only when new ones appear.
 """
 
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters.kafka.properties import ConfigError
-from flow.export import EXPORT_FORMATS, renderer
+from flow.export import EXPORT_FORMATS, PROPOSAL_FORMATS, proposal_renderer, renderer
 from flow.gate import FAIL_ON, BaselineError, GateResult, baseline_commands, evaluate, gate_text
 from flow.observations import load_json
+from flow.proposal import propose
 from flow.report import report_json, report_text
 from flow.snapshot import FlowSnapshot
 from tui.commands import EXIT_FINDINGS, EXIT_OK, UsageError, interrupted_by_signals, model_config, parse_duration
@@ -57,6 +59,13 @@ def register(subparsers: Any) -> None:
         "asyncapi writes an AsyncAPI 3.0 document (JSON)",
     )
     parser.add_argument(
+        "--proposal",
+        action="store_true",
+        help="with --format mermaid or dot: draw today's flow beside the proposed one, where each command chain "
+        "or fan-out becomes one fact its writer records and every former command audience subscribes to "
+        "(removed topics and links dashed red, added ones bold green); the json report always lists proposals",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=FAIL_ON,
         help="CI gate: exit 1 when command topics exist (with --baseline: only new ones); the verdict "
@@ -75,6 +84,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     args.duration = LIVE_DURATION if args.duration is None else parse_duration(args.duration)
+    if args.proposal and args.format not in PROPOSAL_FORMATS:
+        raise UsageError(
+            f"--proposal draws before and after, so it needs --format {' or '.join(PROPOSAL_FORMATS)} "
+            "(the json report lists the proposals anyway)"
+        )
     if args.baseline and not args.fail_on:
         raise UsageError("--baseline needs --fail-on (for example: --fail-on command --baseline report.json)")
     baseline = _read_baseline(args.baseline) if args.baseline else None
@@ -103,6 +117,8 @@ def _report(args: argparse.Namespace, baseline: frozenset[str] | None) -> int:
         sys.stdout.write(report_text(snapshot, args.source, gate))
     elif args.format == "json":
         sys.stdout.write(report_json(snapshot, args.source, gate))
+    elif args.proposal:
+        sys.stdout.write(proposal_renderer(args.format)(snapshot, propose(snapshot)))
     else:
         sys.stdout.write(renderer(args.format)(snapshot, args.source))
         if gate is not None:
