@@ -7,6 +7,8 @@ Without --bootstrap it starts a cluster of its own (scripts/local-kafka up --bro
 .cache/kafka-bench or .cache/kafka-bench-N; topics replicated on up to three brokers) and stops it at the
 end; --keep leaves it running for another round. The cluster gets --topics topics of --partitions
 partitions with a few records each, and --groups consumer groups with committed offsets on two topics each.
+It times refreshes once the cluster has settled (every replica in sync), on the quiet cluster and again with
+one record written to every partition before each refresh (so nothing can be skipped as unchanged).
 Targets: a full refresh (sampler included) <= 1 s and <= 10 requests per broker, whatever the number of groups.
 A script that prints figures, not a timed test.
 """
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -148,12 +150,44 @@ async def populate(bootstrap: str, topics: int, partitions: int, groups: int, re
 # -- the three ways of looking ------------------------------------------------------------------------------
 
 
-async def flowscope_refreshes(bootstrap: str, repeat: int) -> list[tuple[float, dict[Any, int], int, int, int]]:
-    """(seconds, requests per broker, observations, groups, records) for a cold refresh, then warm ones."""
+async def settle(bootstrap: str, timeout: float = 300) -> float:
+    """Seconds until every partition has a leader and all its replicas in sync: a cluster that has just
+    created thousands of replicas is still catching up, and a refresh timed then measures the brokers."""
+    started = time.perf_counter()
+    probe = LiveSource(resolve_connection(bootstrap=bootstrap, environ={}).settings, sample=False)
+    try:
+        while time.perf_counter() - started < timeout:
+            await probe.refresh_once()
+            report = probe.last_report
+            if report is not None and not report.offline and not report.under_replicated:
+                break
+            await asyncio.sleep(2)
+    finally:
+        await probe.close()
+    return time.perf_counter() - started
+
+
+async def write_every_partition(producer: AIOKafkaProducer, topics: int, partitions: int) -> None:
+    """One record on every bench partition, so the next refresh finds every partition written."""
+    sends = [
+        await producer.send(f"bench-topic-{i:04d}", b'{"n": 0}', partition=p)
+        for i in range(topics)
+        for p in range(partitions)
+    ]
+    await asyncio.gather(*sends)
+
+
+async def flowscope_refreshes(
+    bootstrap: str, repeat: int, before_each: Callable[[], Awaitable[None]] | None = None
+) -> list[tuple[float, dict[Any, int], int, int, int]]:
+    """(seconds, requests per broker, observations, groups, records) for a cold refresh, then warm ones,
+    each warm one after ``before_each()`` when given."""
     source = LiveSource(resolve_connection(bootstrap=bootstrap, environ={}).settings)
     results = []
     try:
-        for _ in range(repeat + 1):
+        for index in range(repeat + 1):
+            if index and before_each is not None:
+                await before_each()
             started = time.perf_counter()
             observations = await source.refresh_once()
             seconds = time.perf_counter() - started
@@ -215,20 +249,36 @@ async def main_async(args: argparse.Namespace, bootstrap: str) -> None:
         f"x {replicas} replicas, {args.groups} groups\n"
     )
 
-    with counting() as sent:
-        runs = await flowscope_refreshes(bootstrap, args.repeat)
-    cold, warm = runs[0], runs[1:]
-    warm_seconds = [run[0] for run in warm]
-    print("flowscope live refresh (batched requests, record sampler included):")
-    print(f"  cold (connects first): {cold[0] * 1000:7.0f} ms, requests {dict(cold[1])}")
-    for seconds, requests, observations, groups, records in warm:
-        per_broker = max((n for key, n in requests.items() if isinstance(key, int)), default=0)
-        print(
-            f"  warm: {seconds * 1000:7.0f} ms, {per_broker} requests per broker {dict(requests)}, "
-            f"{observations} observations, {groups} groups, {records} sampled records"
-        )
-    print(f"  median warm refresh: {statistics.median(warm_seconds) * 1000:.0f} ms")
-    print(f"  wire total incl. handshakes: {sum(sent.values())} requests over {len(runs)} refreshes")
+    print(f"settled (every partition led, every replica in sync) after {await settle(bootstrap):.0f} s\n")
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=20)
+    await producer.start()
+    # Metadata for every bench topic in one request, not one growing request per topic on its first send.
+    await producer.client.set_topics([f"bench-topic-{i:04d}" for i in range(args.topics)])
+
+    async def written() -> None:
+        await write_every_partition(producer, args.topics, args.partitions)
+
+    try:
+        for title, before_each in (("quiet cluster", None), ("every partition written before each refresh", written)):
+            with counting() as sent:
+                runs = await flowscope_refreshes(bootstrap, args.repeat, before_each)
+            cold, warm = runs[0], runs[1:]
+            warm_seconds = [run[0] for run in warm]
+            print(f"flowscope live refresh (batched requests, record sampler included), {title}:")
+            print(f"  cold (connects first): {cold[0] * 1000:7.0f} ms, requests {dict(cold[1])}")
+            for seconds, requests, observations, groups, records in warm:
+                per_broker = max((n for key, n in requests.items() if isinstance(key, int)), default=0)
+                print(
+                    f"  warm: {seconds * 1000:7.0f} ms, {per_broker} requests per broker {dict(requests)}, "
+                    f"{observations} observations, {groups} groups, {records} sampled records"
+                )
+            print(f"  median warm refresh: {statistics.median(warm_seconds) * 1000:.0f} ms")
+            if before_each is None:  # with a writer, its own requests would count too
+                print(f"  wire total incl. handshakes: {sum(sent.values())} requests over {len(runs)} refreshes")
+            print()
+    finally:
+        await producer.stop()
 
     with counting() as sent:
         seconds, groups = await naive_loop(bootstrap)
