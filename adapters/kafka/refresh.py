@@ -199,7 +199,7 @@ class Refresher:
         commits_req = {n: r for n, groups in listed.items() if (r := _offset_fetch(groups)).groups}
         producers_req = {n: DescribeProducersRequest(p) for n, p in self._written(user_leaders).items()}
         described, commits, fetched, producers = await asyncio.gather(
-            self._describe(report, {n: [g.group_id for g in groups] for n, groups in listed.items()}, listed),
+            self._describe(report, {n: {g.group_id: _kind(g) for g in groups} for n, groups in listed.items()}),
             self._each(report, commits_req),
             self._each(report, fetch_requests),
             self._each(report, producers_req),
@@ -266,17 +266,15 @@ class Refresher:
     # -- groups --------------------------------------------------------------------------------------------
 
     async def _describe(
-        self, report: RefreshReport, asked: dict[int, list[str]], kinds: dict[int, list[ListedGroup]] | None = None
+        self, report: RefreshReport, asked: dict[int, dict[str, str]]
     ) -> dict[str, dict[int, list[DescribedGroup]]]:
-        """Describe groups per broker with each protocol's request, all at once: per protocol, the answers
-        of each broker that answered. ``kinds`` lists the groups of each broker with their protocols; without
-        it, ``asked`` holds (group, protocol) names as known from earlier refreshes."""
+        """Describe the groups asked of each broker (group id to protocol), one request per protocol, all
+        at once: per protocol, the answers of each broker that answered. Share groups are not asked."""
         per_protocol: dict[str, dict[int, Any]] = defaultdict(dict)
-        for node, group_ids in asked.items():
-            protocols = {g.group_id: _kind(g) for g in kinds[node]} if kinds is not None else self._groups
+        for node, protocols in asked.items():
             by_kind: dict[str, list[str]] = defaultdict(list)
-            for group_id in group_ids:
-                by_kind[protocols.get(group_id, "")].append(group_id)
+            for group_id, kind in protocols.items():
+                by_kind[kind].append(group_id)
             for kind, request in _DESCRIBE.items():
                 if by_kind.get(kind):
                     per_protocol[kind][node] = request(sorted(by_kind[kind]))
@@ -342,7 +340,8 @@ class Refresher:
         missing = sorted(group for group in self._groups if group not in present)
         if not missing:
             return set()
-        described = await self._describe(report, dict.fromkeys(nodes, missing))
+        protocols = {group: self._groups[group] for group in missing}
+        described = await self._describe(report, {node: dict(protocols) for node in nodes})
         gone = {g for g in missing if self._groups[g] not in _DESCRIBE}
         for answers in described.values():
             for answered in answers.values():
