@@ -48,7 +48,7 @@ def classify_topic(
         confidence: Confidence = ("low", "medium", "high")[min(len(looks_like_command), 2)]
         note = None
         if not looks_like_command and (name_reading.fact or any(read_name(t).fact for t in record_types)):
-            note = "reads like a fact with one reader so far; more services could subscribe as it is"
+            note = "reads like a fact: perhaps an event with one audience so far"
         return Classification(kind="command", reasons=tuple(reasons), confidence=confidence, note=note)
 
     audience = ", ".join(f"`{group}`" for group in groups)

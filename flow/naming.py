@@ -7,13 +7,14 @@ from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Verbs that open a command: `send-email`, `DispatchProduct`. Words that are as often nouns as verbs
-# (order, email, process) are left out on purpose: `orders` must not read as a command.
+# Verbs that open a command: `send-email`, `DispatchProduct`, `ProcessRefund`. Words that are as often
+# nouns as verbs at the start of a name (order, email) are left out on purpose: `order-lines` must not
+# read as a command.
 IMPERATIVE_VERBS = frozenset(
     """
     add allocate apply approve archive assign authorize book calculate cancel capture charge check
     compute confirm create debit delete deliver deposit disable dispatch enable enqueue execute export
-    fulfil fulfill generate handle import index invoice invoke issue notify pay pick post print
+    fulfil fulfill generate handle import index invoice invoke issue notify pay pick post print process
     provision publish purge rebuild recalculate refund register reindex reject release remind remove
     render request resend reserve reset resize retry revoke run schedule send ship sign start stop
     submit suspend sync transfer transform trigger update upsert validate verify withdraw
@@ -24,6 +25,8 @@ IMPERATIVE_VERBS = frozenset(
 COMMAND_WORDS = frozenset({"command", "commands", "cmd", "cmds", "instruction", "instructions", "job", "jobs"})
 
 _IRREGULAR_PAST = frozenset({"sent", "paid", "built", "made", "sold", "bought", "lost", "held", "set", "won"})
+# The particle of a phrasal verb: `user-signed-up`, `CartCheckedOut`, `UserLoggedIn` end in a past tense.
+_PARTICLES = frozenset({"up", "out", "in", "off", "on", "down", "over", "back", "away"})
 
 _TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SEGMENT_SPLIT = re.compile(r"[./:]")
@@ -78,12 +81,21 @@ def read_name(name: str) -> NameReading:
             if word in COMMAND_WORDS:
                 return NameReading(imperative=True, fact=False, word=word)
         # `RefundIssued` starts with a word that can be a verb, but says what happened to a refund.
-        if words[0] in IMPERATIVE_VERBS and len(words) > 1 and not _past(words[-1]):
+        if words[0] in IMPERATIVE_VERBS and len(words) > 1 and _past_verb(words) is None:
             return NameReading(imperative=True, fact=False, word=words[0])
-    last_words = tokens(name)
-    if last_words and _past(last_words[-1]):
-        return NameReading(imperative=False, fact=True, word=last_words[-1])
+    past = _past_verb(tokens(name))
+    if past is not None:
+        return NameReading(imperative=False, fact=True, word=past)
     return NameReading(imperative=False, fact=False, word=None)
+
+
+def _past_verb(words: list[str]) -> str | None:
+    """The past-tense verb that ends a name, particle included (`signed up`), or None."""
+    if len(words) > 1 and words[-1] in _PARTICLES and _past(words[-2]):
+        return f"{words[-2]} {words[-1]}"
+    if words and _past(words[-1]):
+        return words[-1]
+    return None
 
 
 def _past(word: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flow.classify import classify_topic, find_findings
 
 
@@ -39,6 +41,19 @@ def test_a_command_name_read_by_many_is_named_like_a_command_read_like_a_fact():
     assert result.kind == "event"
     assert result.note == "named like a command, read like a fact"
     assert any("named like a command, read like a fact" in reason for reason in result.reasons)
+
+
+@pytest.mark.parametrize(("topic", "types"), [("user-signed-up", ["UserSignedUp"]), ("payments", ["PaymentReceived"])])
+def test_one_audience_of_a_fact_by_name_or_type_is_flagged_low_and_says_it_reads_like_a_fact(topic, types):
+    result = classify_topic(topic, internal=False, groups=["welcome-mailer"], record_types=types)
+    assert (result.kind, result.confidence) == ("command", "low")
+    assert result.note == "reads like a fact: perhaps an event with one audience so far"
+
+
+def test_a_topic_typed_as_a_command_but_read_by_two_groups_reads_like_a_fact():
+    result = classify_topic("refunds", internal=False, groups=["payments", "ledger"], record_types=["ProcessRefund"])
+    assert (result.kind, result.note) == ("event", "named like a command, read like a fact")
+    assert any("`ProcessRefund`, an imperative (`process`)" in reason for reason in result.reasons)
 
 
 def test_unread_and_internal_topics_are_not_flagged():

@@ -23,6 +23,7 @@ def test_tokens_split_camel_case_and_separators():
         ("billing.charge-card", "charge"),
         ("warehouse-commands", "commands"),
         ("shop.cmd.refund", "cmd"),
+        ("ProcessRefund", "process"),
     ],
 )
 def test_imperative_names_read_as_commands(name, word):
@@ -31,13 +32,26 @@ def test_imperative_names_read_as_commands(name, word):
     assert reading.word == word
 
 
-@pytest.mark.parametrize("name", ["orders", "Order", "warehouse", "shipments", "dispatch", "order-updates", "user"])
+@pytest.mark.parametrize(
+    "name", ["orders", "Order", "warehouse", "shipments", "dispatch", "order-updates", "order-lines", "user", "process"]
+)
 def test_nouns_do_not_read_as_commands(name):
     assert not read_name(name).imperative
 
 
 @pytest.mark.parametrize(
-    "name", ["OrderPlaced", "order-created", "payment.settled", "EmailSent", "RefundIssued", "refund-issued"]
+    "name",
+    [
+        "OrderPlaced",
+        "order-created",
+        "payment.settled",
+        "EmailSent",
+        "RefundIssued",
+        "refund-issued",
+        "user-signed-up",
+        "UserSignedUp",
+        "CartCheckedOut",
+    ],
 )
 def test_past_tense_names_read_as_facts(name):
     reading = read_name(name)
