@@ -78,3 +78,13 @@ def test_large_cluster_overview(snap_compare):
         await pilot.pause()
 
     assert snap_compare(scenario_app("large", 30), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_proposal_view_wide(snap_compare):
+    app = app_at(SAMPLES / "shop-commands.jsonl", 60)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_before(60, "P"))
+
+
+def test_proposal_view_narrow(snap_compare):
+    app = app_at(SAMPLES / "shop-commands.jsonl", 60)
+    assert snap_compare(app, terminal_size=(80, 40), run_before=_before(60, "P"))

@@ -29,6 +29,7 @@ from tui.help import HelpScreen
 from tui.keybar import KeyBar
 from tui.messages import FrameReady
 from tui.prompt import Prompt
+from tui.proposal import ProposalScreen
 from tui.source_app import SourceApp
 from tui.statusbar import CaptionBar, StatusBar
 from tui.tables import FlowTable
@@ -78,6 +79,7 @@ class FlowscopeApp(SourceApp):
         Binding("G", "seek_end", "End", show=False, id="replay.end"),
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False, id="app.screenshot"),
         Binding("r", "toggle_recording", "Record", id="live.record"),
+        Binding("P", "proposal", "Proposal", show=False, id="app.proposal"),
     ]
 
     def __init__(
@@ -98,6 +100,9 @@ class FlowscopeApp(SourceApp):
         self.selection: tuple[str, str] | None = None
         self.details_open = False
         self.frames_applied = 0
+        self.proposal_names: dict[str, str] = {}
+        """Fact topic names given with `:propose NAME`, by proposal key."""
+        self.proposal_index = 0
 
     # -- composition and life cycle -------------------------------------------------------------------
 
@@ -291,6 +296,10 @@ class FlowscopeApp(SourceApp):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self))
+
+    def action_proposal(self) -> None:
+        if not isinstance(self.screen, ProposalScreen):
+            self.push_screen(ProposalScreen(self))
 
     def action_save_screenshot(self) -> None:
         save_screenshot(self)

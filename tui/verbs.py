@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -141,6 +142,31 @@ def export_view(app: FlowscopeApp, fmt: Literal["mermaid", "dot"], filename: str
     return path
 
 
+def _propose(app: FlowscopeApp, name: str) -> None:
+    from flow.proposal import propose
+
+    if (topic := _parsed(app, _topic_name, name)) is None:
+        return
+    proposals = propose(app.frame.snapshot, app.proposal_names) if app.frame else ()
+    if not proposals:
+        app.notify("No proposal to name: this flow has no command chain or fan-out.", severity="warning")
+        return
+    shown = proposals[min(app.proposal_index, len(proposals) - 1)]
+    app.proposal_names[shown.key] = topic
+    app.action_proposal()
+
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+
+
+def _topic_name(value: str) -> str:
+    """A name Kafka accepts for a topic: letters, digits, '.', '_' and '-', at most 249 of them."""
+    name = value.strip()
+    if not _TOPIC_NAME.fullmatch(name) or name in (".", ".."):
+        raise ValueError(f"{clean(name, 40)!r} is not a Kafka topic name: use letters, digits, '.', '_' and '-'.")
+    return name
+
+
 def save_screenshot(app: FlowscopeApp) -> None:
     """Save what the screen shows as an SVG in the current directory."""
     name = f"flowscope-{time.strftime('%Y%m%d-%H%M%S')}.svg"
@@ -184,6 +210,11 @@ VERBS: tuple[Verb, ...] = (
          _export("dot")),
     Verb("screenshot", (), "", "Save screenshot (SVG)", "save an SVG screenshot here (also ctrl+s)",
          lambda app, argument: save_screenshot(app)),
+    Verb("proposal", ("proposals",), "", "Show the decoupling proposal",
+         "the event flow flowscope proposes for the command chains and fan-outs (also P)",
+         lambda app, argument: app.action_proposal()),
+    Verb("propose", (), "NAME", "Name the proposed fact topic", "name the fact topic of the proposal shown",
+         _propose),
     Verb("help", ("h", "?"), "", "Help", "keys, marks and commands (also ?)", lambda app, argument: app.action_help()),
     Verb("quit", ("q", "q!", "exit"), "", "Quit", "leave flowscope (also q)", lambda app, argument: app.exit(0)),
 )  # fmt: skip

@@ -1,0 +1,47 @@
+"""The proposal screen (P, `:proposal`, `:propose NAME`) on the bundled recordings."""
+
+from __future__ import annotations
+
+from tests.conftest import SAMPLES
+from tests.tui_support import Heard, app_at, at_position, screen_text, shown_after
+from tui.proposal import ProposalScreen
+
+
+async def test_p_shows_the_shops_proposal_and_propose_names_its_fact_topic():
+    app = app_at(SAMPLES / "shop-commands.jsonl", 60)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await at_position(app, 60)
+        text = await shown_after(pilot, "P")
+        assert isinstance(app.screen, ProposalScreen)
+        assert "Proposal 1 of 1: web-shop records one fact on <fact from web-shop>" in text
+        assert "3 command topics become 1 event topic with 3 audiences" in text
+        for gone in (
+            "web-shop writes to warehouse",
+            "warehouse writes to send-email",
+            "send-text is read by sms-service",
+        ):
+            assert gone in text
+        for new in ("<fact from web-shop> is read by email-service", "<fact from web-shop> is read by warehouse"):
+            assert new in text
+        # Side by side at 120 columns: today's first edge and the proposal's first edge share a row.
+        assert any(
+            "web-shop writes to warehouse" in row and "web-shop writes to <fact" in row for row in text.splitlines()
+        )
+
+        await pilot.press("escape", "colon", *"propose order-placed", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert isinstance(app.screen, ProposalScreen)
+        assert "web-shop records one fact on order-placed" in text and "order-placed is read by sms-service" in text
+
+
+async def test_a_flow_without_findings_says_there_is_no_proposal_and_a_bad_name_is_refused():
+    app = app_at(SAMPLES / "shop-events.jsonl", 60)
+    heard = Heard()
+    async with app.run_test(size=(100, 30), message_hook=heard) as pilot:
+        await at_position(app, 60)
+        text = await shown_after(pilot, "colon", *"proposal", "enter")
+        assert "No proposal: this flow has no command chain or fan-out" in text
+        await pilot.press("escape", "colon", *"propose [bold]x y", "enter")
+        await pilot.pause()
+    assert any("is not a Kafka topic name" in note for note in heard.notifications())
