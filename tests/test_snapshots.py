@@ -10,7 +10,7 @@ from adapters.scenarios.specs import large, realistic
 from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.source import SourceInfo
 from tests.conftest import SAMPLES
-from tests.tui_support import START, app_at, at_position, settle
+from tests.tui_support import START, app_at, at_position, screen_text, settle
 from tui.app import create_app
 from tui.graph import FlowGraph
 
@@ -80,11 +80,19 @@ def test_large_cluster_overview(snap_compare):
     assert snap_compare(scenario_app("large", 30), terminal_size=(120, 36), run_before=run_before)
 
 
+def _proposal_drawn(seconds: float):
+    async def run_before(pilot) -> None:
+        await _before(seconds, "P")(pilot)
+        await settle(pilot.app, lambda app: "Proposal 1 of 1" in screen_text(app))
+
+    return run_before
+
+
 def test_proposal_view_wide(snap_compare):
     app = app_at(SAMPLES / "shop-commands.jsonl", 60)
-    assert snap_compare(app, terminal_size=SIZE, run_before=_before(60, "P"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=_proposal_drawn(60))
 
 
 def test_proposal_view_narrow(snap_compare):
     app = app_at(SAMPLES / "shop-commands.jsonl", 60)
-    assert snap_compare(app, terminal_size=(80, 40), run_before=_before(60, "P"))
+    assert snap_compare(app, terminal_size=(80, 40), run_before=_proposal_drawn(60))

@@ -298,7 +298,9 @@ class FlowscopeApp(SourceApp):
         self.push_screen(HelpScreen(self))
 
     def action_proposal(self) -> None:
-        if not isinstance(self.screen, ProposalScreen):
+        if isinstance(self.screen, ProposalScreen):
+            self.screen.show()  # a new name for the fact, or the flow moved on
+        else:
             self.push_screen(ProposalScreen(self))
 
     def action_save_screenshot(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -19,6 +20,7 @@ from tui.view.proposal import proposal_view
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
+    from flow.snapshot import FlowSnapshot
     from tui.app import FlowscopeApp
 
 FOLLOW_SECONDS = 1.0
@@ -42,6 +44,8 @@ class ProposalScreen(ModalScreen[None]):
     def __init__(self, owner: FlowscopeApp) -> None:
         super().__init__()
         self._owner = owner
+        self._proposals: tuple[Proposal, ...] = ()
+        self._shown_for: FlowSnapshot | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -49,14 +53,27 @@ class ProposalScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.show()
-        self.set_interval(FOLLOW_SECONDS, self.show)
+        self.set_interval(FOLLOW_SECONDS, self.follow)
 
-    def proposals(self) -> tuple[Proposal, ...]:
+    def follow(self) -> None:
         frame = self._owner.frame
-        return propose(frame.snapshot, self._owner.proposal_names) if frame is not None else ()
+        if frame is not None and frame.snapshot is not self._shown_for:
+            self.show()
 
     def show(self) -> None:
-        proposals = self.proposals()
+        """Work the proposals out again, off the UI loop: on a cluster of thousands of topics and a
+        hundred findings that takes longer than a frame."""
+        frame = self._owner.frame
+        self._shown_for = frame.snapshot if frame is not None else None
+        self._propose(self._shown_for, dict(self._owner.proposal_names))
+
+    @work(thread=True, exclusive=True, group="proposal")
+    def _propose(self, snapshot: FlowSnapshot | None, names: dict[str, str]) -> None:
+        proposals = propose(snapshot, names) if snapshot is not None else ()
+        self.app.call_from_thread(self._draw, proposals)
+
+    def _draw(self, proposals: tuple[Proposal, ...]) -> None:
+        self._proposals = proposals
         owner = self._owner
         owner.proposal_index = min(owner.proposal_index, max(len(proposals) - 1, 0))
         shown = proposals[owner.proposal_index] if proposals else None
@@ -64,7 +81,6 @@ class ProposalScreen(ModalScreen[None]):
         self.query_one("#proposal-body", Static).update(body)
 
     def action_turn(self, step: int) -> None:
-        count = len(self.proposals())
-        if count:
-            self._owner.proposal_index = (self._owner.proposal_index + step) % count
-            self.show()
+        if self._proposals:
+            self._owner.proposal_index = (self._owner.proposal_index + step) % len(self._proposals)
+            self._draw(self._proposals)
