@@ -50,6 +50,17 @@ class Sink(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ChapterState:
+    """Which chapter of a story is playing (the tour), and what the app shows over the graph for it."""
+
+    index: int
+    count: int
+    title: str
+    view: str | None = None
+    """"proposal": the proposal screen; None: the flow alone."""
+
+
+@dataclass(frozen=True, slots=True)
 class PlaybackState:
     """Where a replay is: its position in recording time, span, speed and mode."""
 
@@ -63,6 +74,7 @@ class PlaybackState:
     loops: int = 0
     skipped: int = 0
     problem: str | None = None
+    chapter: ChapterState | None = None
 
     @property
     def progress(self) -> float | None:
@@ -134,12 +146,27 @@ class LiveControls(Protocol):
         raises RecorderError with a sentence when the file cannot be made."""
 
 
+class ChapterControls(Protocol):
+    """What a story in chapters lets a user do besides playing it back: move through it."""
+
+    def next_chapter(self) -> None: ...
+
+    def previous_chapter(self) -> None: ...
+
+    def next_caption(self) -> None:
+        """Jump to the chapter's next caption (past the last: the next chapter)."""
+
+    def previous_caption(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Controls:
-    """What a source lets a user do: one of the two kinds of controls, or neither."""
+    """What a source lets a user do: one of the two kinds of controls, or neither; a story in chapters
+    adds chapter controls to its playback."""
 
     playback: PlaybackControls | None = None
     live: LiveControls | None = None
+    chapters: ChapterControls | None = None
 
 
 class Source(Protocol):

@@ -80,6 +80,10 @@ class FlowscopeApp(SourceApp):
         Binding("ctrl+s", "save_screenshot", "Screenshot", show=False, id="app.screenshot"),
         Binding("r", "toggle_recording", "Record", id="live.record"),
         Binding("P", "proposal", "Proposal", show=False, id="app.proposal"),
+        Binding("n", "chapter(1)", "Next chapter", id="tour.next"),
+        Binding("N", "chapter(-1)", "Previous chapter", show=False, id="tour.previous"),
+        Binding("right_parenthesis", "caption(1)", "Next caption", key_display=")", show=False, id="tour.caption"),
+        Binding("left_parenthesis", "caption(-1)", "Previous caption", key_display="(", show=False, id="tour.back"),
     ]
 
     def __init__(
@@ -135,7 +139,8 @@ class FlowscopeApp(SourceApp):
     def _apply_frame(self, message: FrameReady) -> None:
         if self.return_code is not None or not self.screen_stack:
             return  # a frame that arrived while the app shuts down
-        self.frame = message.frame
+        previous, self.frame = self.frame, message.frame
+        self._follow_chapter(previous, message.frame)
         # Else the filter or the graph's scope changed while the frame travelled: work the view out again.
         view: View | None = None
         if message.view.filter is self.view_filter:
@@ -155,6 +160,17 @@ class FlowscopeApp(SourceApp):
         self.frames_applied += 1
         if self.session is not None:
             self.session.acknowledge()
+
+    def _follow_chapter(self, previous: Frame | None, frame: Frame) -> None:
+        """A chapter of the tour that shows the proposal opens it, and the next chapter closes it."""
+        before = previous.playback.chapter if previous is not None and previous.playback else None
+        now = frame.playback.chapter if frame.playback else None
+        if now == before:
+            return
+        if now is not None and now.view == "proposal":
+            self.action_proposal()
+        elif isinstance(self.screen, ProposalScreen):
+            self.screen.dismiss()
 
     def refresh_views(self, view: View | None = None) -> None:
         """Show the last frame: its view as given, or worked out again under the current filter."""

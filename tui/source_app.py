@@ -32,6 +32,7 @@ class SourceApp(App[int]):
     # The keys for these actions are in the app's one table of bindings (tui/app.py).
     PLAYBACK_ACTIONS = frozenset({"toggle_pause", "step", "seek_start", "seek_end"})
     LIVE_ACTIONS = frozenset({"toggle_recording"})
+    CHAPTER_ACTIONS = frozenset({"chapter", "caption"})
 
     def __init__(
         self,
@@ -106,7 +107,19 @@ class SourceApp(App[int]):
             return self.controls.playback is not None
         if name in self.LIVE_ACTIONS:
             return self.controls.live is not None
+        if name in self.CHAPTER_ACTIONS:
+            return self.controls.chapters is not None
         return True
+
+    def action_chapter(self, step: int) -> None:
+        """n and N: the tour's next or previous chapter."""
+        if (chapters := self.controls.chapters) is not None:
+            self.call_source(chapters.next_chapter if step > 0 else chapters.previous_chapter)
+
+    def action_caption(self, step: int) -> None:
+        """) and (: the chapter's next or previous caption."""
+        if (chapters := self.controls.chapters) is not None:
+            self.call_source(chapters.next_caption if step > 0 else chapters.previous_caption)
 
     def action_toggle_pause(self) -> None:
         if (playback := self.controls.playback) is not None:

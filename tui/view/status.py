@@ -39,6 +39,10 @@ def status_text(frame: Frame, *, recording: str | None = None) -> Text:
     line.append(clean(info.label, 48), style="bold")
     line.append("  ")
     if playback is not None:
+        if playback.chapter is not None:
+            chapter = playback.chapter
+            line.append(f"{chapter.index + 1}/{chapter.count} {clean(chapter.title, 40)}", style="bold")
+            line.append("  ")
         line.append("‖ " if playback.paused else "▶ ", style="bold")
         line.append_text(progress_bar(playback.progress))
         start = playback.start or 0
