@@ -7,6 +7,7 @@ import json
 import struct
 
 import fastavro
+import pytest
 
 from adapters.schemas.codecs import protobuf_indexes, split_wire, to_json_text
 from adapters.schemas.decoder import SchemaDecoder
@@ -199,3 +200,31 @@ def test_old_records_without_schemas_still_load() -> None:
 
     old = parse_observation('{"kind": "record", "t": 1, "topic": "a", "partition": 0, "offset": 3}')
     assert isinstance(old, RecordObs) and old.value_schema is None
+
+
+def test_registry_settings_come_from_the_properties_and_never_show_the_secret() -> None:
+    from adapters.kafka.config import resolve_connection
+    from adapters.settings import SettingsError
+
+    resolved = resolve_connection(
+        bootstrap="127.0.0.1:9092",
+        overrides=["basic.auth.credentials.source=USER_INFO", "basic.auth.user.info=ops:s3cret-value"],
+        schema_registry="https://registry.example:8081",
+        environ={},
+    )
+    registry = resolved.settings.registry
+    assert registry is not None and registry.username == "ops" and registry.password == "s3cret-value"
+    assert "s3cret" not in repr(resolved.settings) and "s3cret" not in resolved.settings.describe()
+    assert "s3cret-value" in resolved.settings.secrets()  # so a recording masks it should it ever appear
+    from_env = resolve_connection(bootstrap="b:9092", environ={"FLOWSCOPE_SCHEMA_REGISTRY": "http://r:8081"})
+    assert from_env.settings.registry is not None and from_env.settings.registry.url == "http://r:8081"
+    in_url = resolve_connection(bootstrap="b:9092", schema_registry="http://u:pw-in-url@r:8081/x", environ={})
+    assert in_url.settings.registry is not None and "pw-in-url" not in in_url.settings.registry.label
+    with pytest.raises(SettingsError) as refused:
+        resolve_connection(
+            bootstrap="b:9092",
+            overrides=["basic.auth.credentials.source=USER_INFO", "basic.auth.user.info=no-colon-s3cret"],
+            schema_registry="http://r:8081",
+            environ={},
+        )
+    assert "s3cret" not in str(refused.value)

@@ -58,6 +58,11 @@ class LiveSource:
         self.info = SourceInfo("live", settings.label, settings.describe())
         self._interval = _clamp(interval)
         options = sampler or SamplerOptions(payloads=payloads)
+        if schemas is None and settings.registry is not None:
+            from adapters.schemas.decoder import SchemaDecoder
+            from adapters.schemas.registry import ConfluentRegistry
+
+            schemas = SchemaDecoder(ConfluentRegistry(settings.registry))
         self._sampler = Sampler(options, decoder=schemas) if sample else None
         self._backoff_cap = backoff_cap
         self._lost_after = lost_after
