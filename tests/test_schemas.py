@@ -228,3 +228,19 @@ def test_registry_settings_come_from_the_properties_and_never_show_the_secret() 
             environ={},
         )
     assert "s3cret" not in str(refused.value)
+
+
+def test_topic_details_show_the_schema_and_its_mark_as_plain_text() -> None:
+    from rich.console import Console
+
+    from tui.view.details import topic_details
+
+    model = FlowModel()
+    hostile = SchemaInfo(id=42, format="avro", record_type="[bold]Dispatch\x1b]2;x\x07", error="schema 42 not found")
+    model.apply(RecordObs(t=1000, topic="warehouse", partition=0, offset=0, value="{}", value_schema=hostile))
+    snapshot = model.snapshot()
+    console = Console(width=160, record=True, color_system=None)
+    console.print(topic_details(snapshot, snapshot.topic("warehouse")))
+    shown = console.export_text()
+    assert "value schema 42" in shown and "schema 42 not found" in shown
+    assert "[bold]Dispatch" in shown and "\x1b" not in shown
