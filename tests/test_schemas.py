@@ -65,7 +65,7 @@ def avro_bytes(record: dict[str, object]) -> bytes:
 def registry() -> FakeRegistry:
     return FakeRegistry(
         {
-            1: RegisteredSchema(1, "avro", json.dumps(AVRO), subject="shop-commands-value"),
+            1: RegisteredSchema(1, "avro", json.dumps(AVRO), subjects=("other-value", "shop-commands-value")),
             2: RegisteredSchema(2, "protobuf", PROTO),
             3: RegisteredSchema(3, "json", json.dumps(JSON_SCHEMA)),
             4: RegisteredSchema(4, "avro", "{" * 100_000),
@@ -105,7 +105,7 @@ async def test_avro_protobuf_and_json_schema_are_decoded_and_typed() -> None:
     nested = wire(2, b"\x0a\x03xyz", indexes=b"\x04\x02\x00")
     js = wire(3, b'{"to": "ann@example.com"}')
     await decoder.prefetch(i for i in (decoder.schema_id(d) for d in (avro, proto, js)) if i is not None)
-    a = decoder.decode(avro, 1024)
+    a = decoder.decode(avro, 1024, topic="shop-commands")
     assert a is not None and a.schema == SchemaInfo(
         id=1, format="avro", record_type="shop.DispatchProduct", subject="shop-commands-value"
     )

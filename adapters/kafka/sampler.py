@@ -243,7 +243,7 @@ class Sampler:
         if decoder is not None:
             # With payloads "none" the schema still names the type; the payload is not decoded at all.
             limit = {"none": None, "preview": options.preview_bytes, "full": FULL_DECODED_CHARS}[options.payloads]
-            decoded = decoder.decode(value, limit)
+            decoded = decoder.decode(value, limit, topic=record.plan.topic)
             if decoded is not None:
                 value_schema = decoded.schema
                 shown = decoded.text
@@ -252,7 +252,7 @@ class Sampler:
         elif shown is None and options.payloads == "full":
             shown = payload_from_bytes(value)
         shown_key: Payload | None = None
-        decoded_key = decoder.decode(key, options.key_bytes) if decoder is not None else None
+        decoded_key = decoder.decode(key, options.key_bytes, topic=record.plan.topic, role="key") if decoder else None
         if decoded_key is not None:
             key_schema = decoded_key.schema
             shown_key = decoded_key.text

@@ -23,6 +23,7 @@ from adapters.schemas.codecs import (
     parse_avro,
     parse_json_schema,
     parse_protobuf,
+    short_name,
     split_wire,
     to_json_text,
 )
@@ -37,7 +38,16 @@ MAX_FETCH_PER_ROUND = 32
 @dataclass(frozen=True, slots=True)
 class _Known:
     parsed: Parsed
-    subject: str | None
+    subjects: tuple[str, ...]
+
+    def subject(self, topic: str | None, role: str, record_type: str | None) -> str | None:
+        """The subject this record's schema was most likely registered under: TopicNameStrategy
+        (``topic-value``), TopicRecordNameStrategy, RecordNameStrategy, else the first one listed."""
+        wanted = [f"{topic}-{role}", f"{topic}-{record_type}", record_type] if topic else [record_type]
+        for name in wanted:
+            if name and name in self.subjects:
+                return short_name(name)
+        return short_name(self.subjects[0]) if self.subjects else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +112,7 @@ class SchemaDecoder:
     async def _load(self, schema_id: int) -> _Known | _Failed:
         try:
             registered = await self.registry.schema(schema_id)
-            return _Known(await self._parse(registered), registered.subject)
+            return _Known(await self._parse(registered), registered.subjects)
         except SchemaNotFound:
             return _Failed(f"schema {schema_id} not found", self._clock() + self._retry_missing)
         except RegistryUnreachable as error:
@@ -135,7 +145,9 @@ class SchemaDecoder:
         while len(self._cache) > self._capacity:
             self._cache.popitem(last=False)
 
-    def decode(self, data: bytes | None, limit: int | None) -> Decoded | None:
+    def decode(
+        self, data: bytes | None, limit: int | None, *, topic: str | None = None, role: str = "value"
+    ) -> Decoded | None:
         """None when ``data`` is not in the wire format; otherwise the decoded text (``limit`` characters at
         most; None: do not decode, just name the type) and the schema info, with an error when it failed."""
         wire = split_wire(data)
@@ -151,11 +163,14 @@ class SchemaDecoder:
         parsed = entry.parsed
         # A Protobuf record's type comes from its own message indexes: unknown until they are read.
         known_type = parsed.record_type if parsed.format != "protobuf" else None
-        info = SchemaInfo(id=schema_id, format=parsed.format, record_type=known_type, subject=entry.subject)
+        info = SchemaInfo(
+            id=schema_id, format=parsed.format, record_type=known_type, subject=entry.subject(topic, role, known_type)
+        )
         started = time.perf_counter()
         try:
             record_type = parsed.type_for(payload)
-            info = SchemaInfo(id=schema_id, format=parsed.format, record_type=record_type, subject=entry.subject)
+            subject = entry.subject(topic, role, record_type)
+            info = SchemaInfo(id=schema_id, format=parsed.format, record_type=record_type, subject=subject)
             if limit is None:
                 return Decoded(None, info)
             return Decoded(to_json_text(parsed.decode(payload), limit), info)

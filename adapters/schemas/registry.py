@@ -47,7 +47,8 @@ class RegisteredSchema:
     format: SchemaFormat
     text: str
     references: tuple[SchemaReference, ...] = ()
-    subject: str | None = None
+    subjects: tuple[str, ...] = ()
+    """Every subject the schema is registered under (registries share one id between identical schemas)."""
 
 
 class SchemaRegistry(Protocol):
@@ -140,14 +141,15 @@ class ConfluentRegistry:
             for r in body.get("references") or ()
             if isinstance(r, dict) and {"name", "subject", "version"} <= r.keys()
         )
-        subject = None
+        subjects: tuple[str, ...] = ()
         try:
             versions = await self._get(f"/schemas/ids/{schema_id}/versions", schema_id)
-            if isinstance(versions, list) and versions and isinstance(versions[0], dict):
-                subject = str(versions[0].get("subject") or "") or None
+            if isinstance(versions, list):
+                found = (str(v.get("subject") or "") for v in versions[:64] if isinstance(v, dict))
+                subjects = tuple(dict.fromkeys(name for name in found if name))
         except (SchemaNotFound, RegistryUnreachable):
-            pass  # the subject is a detail; the schema itself is what decoding needs
-        return RegisteredSchema(schema_id, kind, body["schema"], references, subject)
+            pass  # the subjects are a detail; the schema itself is what decoding needs
+        return RegisteredSchema(schema_id, kind, body["schema"], references, subjects)
 
     async def referenced(self, reference: SchemaReference) -> str:
         subject = urllib.parse.quote(reference.subject, safe="")
