@@ -173,10 +173,11 @@ class FlowModel:
                 if writer is None and key in config.producer_headers:
                     writer = self._service(value)
                 elif key in config.type_headers:
-                    types = topic.types
-                    if value not in types and len(types) >= config.types_per_topic:
-                        del types[min(types, key=types.__getitem__)]
-                    types[value] = t
+                    self._typed(topic.types, value, t)
+        schema = obs.value_schema
+        if schema is not None and schema.record_type:
+            # A schema's record name is the same evidence as a type header.
+            self._typed(topic.types, schema.record_type, t)
         if writer is not None:
             topic.writers[writer] = t
             if obs.producer_id is not None:
@@ -185,6 +186,12 @@ class FlowModel:
             obs = replace(obs, value=obs.value[: config.value_chars])
         topic.records.append(obs)
         topic.record_writers.append(writer)
+
+    def _typed(self, types: dict[str, int], name: str, t: int) -> None:
+        """Note a record type seen at ``t``; the least recently seen goes when the cap is reached."""
+        if name not in types and len(types) >= self.config.types_per_topic:
+            del types[min(types, key=types.__getitem__)]
+        types[name] = t
 
     def _on_producers(self, obs: ProducersObs) -> None:
         t = obs.t

@@ -186,9 +186,33 @@ class ProducersObs(_Observation):
     transactional_ids: dict[Partition, str] = Field(default_factory=dict)
 
 
+SchemaFormat = Literal["avro", "protobuf", "json"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
+class SchemaInfo:
+    """What a schema registry told about a key or value in its wire format (magic byte 0, schema id).
+
+    Recorded with the record, so a replay names record types without a registry. ``error`` says why the
+    bytes were not decoded ("schema 42 not found", "registry unreachable", "does not match schema 42");
+    the other fields hold what was learnt all the same.
+    """
+
+    id: Int32
+    format: SchemaFormat | None = None
+    record_type: str | None = None
+    """The Avro full name, the Protobuf message name or the JSON Schema ``title``."""
+    subject: str | None = None
+    error: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, config=_CONFIG)
 class RecordObs(_Observation):
-    """One sampled record. ``value`` is absent when payloads were not kept; ``size`` is the full size."""
+    """One sampled record. ``value`` is absent when payloads were not kept; ``size`` is the full size.
+
+    When the key or value was written in a schema registry's wire format, ``key`` / ``value`` hold the
+    decoded record as JSON text and ``key_schema`` / ``value_schema`` what the registry said.
+    """
 
     kind: Literal["record"] = "record"
     topic: str
@@ -200,6 +224,8 @@ class RecordObs(_Observation):
     size: Count = 0
     value: Payload | None = None
     producer_id: Int64 | None = None
+    key_schema: SchemaInfo | None = None
+    value_schema: SchemaInfo | None = None
 
 
 SourceState = Literal["connected", "reconnecting", "lost"]

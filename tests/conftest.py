@@ -19,7 +19,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_data"
 LOCAL_KAFKA = ROOT / "scripts" / "local-kafka"
+LOCAL_SCHEMA_REGISTRY = ROOT / "scripts" / "local-schema-registry"
 TEST_STATE = Path(os.environ.get("FLOWSCOPE_TEST_KAFKA_STATE", ROOT / ".cache" / "local-kafka-tests"))
+REGISTRY_TEST_STATE = ROOT / ".cache" / "schema-registry-tests"
 
 
 @pytest.fixture
@@ -114,6 +116,38 @@ def kafka() -> Iterator[Broker]:
         )
     finally:
         local_kafka("down", TEST_STATE)
+
+
+def _local_schema_registry(command: str) -> str:
+    env = {**os.environ, "FLOWSCOPE_SCHEMA_REGISTRY_STATE": str(REGISTRY_TEST_STATE)}
+    done = subprocess.run(
+        [str(LOCAL_SCHEMA_REGISTRY), command], capture_output=True, text=True, timeout=600, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/local-schema-registry {command} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout.partition("schema_registry=")[2].strip()
+
+
+@pytest.fixture(scope="session")
+def schema_registry() -> Iterator[str]:
+    """The Confluent-compatible API of a real schema registry: FLOWSCOPE_TEST_SCHEMA_REGISTRY, or one that
+    scripts/local-schema-registry starts for the session (mark such tests `kafka`: without it they skip,
+    and fail with FLOWSCOPE_REQUIRE_KAFKA=1)."""
+    existing = os.environ.get("FLOWSCOPE_TEST_SCHEMA_REGISTRY")
+    if existing:
+        yield existing.rstrip("/")
+        return
+    try:
+        url = _local_schema_registry("up")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        message = f"no schema registry: {error}"
+        if _require_kafka():
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield url
+    finally:
+        _local_schema_registry("down")
 
 
 _skipped_kafka_tests: list[str] = []

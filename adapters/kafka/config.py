@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from adapters.kafka.properties import ConfigError, parse_jaas, read_properties_file
+from adapters.schemas.config import SECRET_KEYS as REGISTRY_SECRET_KEYS
+from adapters.schemas.config import registry_from_properties
+from adapters.schemas.registry import RegistrySettings
 from adapters.settings import ENV_PROFILE, Profile, config_path, load_profile
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -50,6 +53,8 @@ ENV_PROPERTIES: dict[str, str] = {
     "FLOWSCOPE_SASL_PASSWORD": "sasl.password",
     "AWS_DEFAULT_REGION": "aws.region",
     "AWS_REGION": "aws.region",
+    "FLOWSCOPE_SCHEMA_REGISTRY": "schema.registry.url",
+    "FLOWSCOPE_SCHEMA_REGISTRY_USER_INFO": "basic.auth.user.info",
 }
 """Environment variables that stand for one client property each."""
 
@@ -62,6 +67,7 @@ SECRET_KEYS = frozenset(
         "ssl.truststore.password",
         "ssl.keystore.key",
         "sasl.oauthbearer.client.credentials.client.secret",
+        *REGISTRY_SECRET_KEYS,
     }
 )
 
@@ -184,6 +190,8 @@ class ConnectionSettings:
     request_timeout_ms: int = DEFAULT_REQUEST_TIMEOUT_MS
     ignored: tuple[str, ...] = field(default=(), compare=False)
     """Security-related keys that were given but that flowscope does not use (to warn about)."""
+    registry: RegistrySettings | None = None
+    """The schema registry records are decoded through (schema.registry.url ...), if any."""
 
     @property
     def label(self) -> str:
@@ -209,6 +217,8 @@ class ConnectionSettings:
                 text += f" as client {self.oauth.client_id} of {self.oauth.token_endpoint}"
             elif self.sasl_username:
                 text += f" as {self.sasl_username}"
+        if self.registry is not None:
+            text += f", schemas from {self.registry.label}"
         return text
 
     def secrets(self) -> tuple[str, ...]:
@@ -218,7 +228,11 @@ class ConnectionSettings:
             self.ssl_key_password,
             self.oauth.client_secret if self.oauth else None,
         )
-        return tuple(secret.reveal() for secret in values if secret is not None and secret.reveal())
+        found = [secret.reveal() for secret in values if secret is not None and secret.reveal()]
+        registry = self.registry
+        if registry is not None:
+            found += [s for s in (registry.password, registry.key_password) if s]
+        return tuple(found)
 
     def redact(self, text: str) -> str:
         """``text`` with every secret of these settings masked (for messages built from broker errors)."""
@@ -366,6 +380,7 @@ def settings_from_properties(properties: Mapping[str, str], origin: str = "the s
         client_id=props.get("client.id", DEFAULT_CLIENT_ID).strip() or DEFAULT_CLIENT_ID,
         request_timeout_ms=int(timeout),
         ignored=ignored,
+        registry=registry_from_properties(props),
     )
 
 
@@ -514,6 +529,7 @@ def resolve_connection(
     profile: str | None = None,
     config_file: str | None = None,
     environ: Mapping[str, str] | None = None,
+    schema_registry: str | None = None,
 ) -> ResolvedConnection:
     """Merge defaults < profile < environment < command line into typed settings.
 
@@ -544,6 +560,8 @@ def resolve_connection(
     _merge(merged, dict(parse_override(override) for override in overrides))
     if bootstrap:
         merged["bootstrap.servers"] = bootstrap
+    if schema_registry:
+        merged["schema.registry.url"] = schema_registry
 
     return ResolvedConnection(settings_from_properties(merged), loaded)
 

@@ -213,7 +213,12 @@ class Refresher:
         observations.extend(self._producers_observations(t, producers, transactions, partition_counts))
         if self.sampler is not None and plan:
             parts = [part for result in fetched.values() for part in result]
-            records = self.sampler.read(t, plan, parts)
+            fetched_records = self.sampler.collect(plan, parts)
+            decoder = self.sampler.decoder
+            if decoder is not None:
+                # Bounded by the registry's timeout; a registry that failed is not asked again for a while.
+                await decoder.prefetch(self.sampler.schema_ids(fetched_records))
+            records = self.sampler.observe(t, fetched_records)
             observations.extend(records)
             report.records = len(records)
 

@@ -17,13 +17,20 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka.record.memory_records import MemoryRecords
 
 from adapters.kafka.requests import FetchedPartition
 from adapters.settings import PayloadPolicy
-from flow.observations import Payload, RecordObs, payload_from_bytes
+from flow.observations import Payload, RecordObs, SchemaInfo, payload_from_bytes
+
+if TYPE_CHECKING:
+    from adapters.schemas.decoder import SchemaDecoder
+
+
+FULL_DECODED_CHARS = 1 << 20
+"""A decoded value as JSON text, with payloads "full", is cut here all the same."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,19 @@ class Planned:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One record as fetched, before it becomes an observation (schemas may have to be fetched first)."""
+
+    plan: Planned
+    offset: int
+    timestamp: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...]
+    producer: int
+
+
 @dataclass(slots=True)
 class SampleStats:
     records: int = 0
@@ -65,8 +85,15 @@ class SampleStats:
 class Sampler:
     """Plans which offsets to read each refresh and turns fetched batches into record observations."""
 
-    def __init__(self, options: SamplerOptions | None = None, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        options: SamplerOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        decoder: SchemaDecoder | None = None,
+    ):
         self.options = options or SamplerOptions()
+        self.decoder = decoder
+        """Decodes keys and values in a schema registry's wire format (Avro, Protobuf, JSON Schema)."""
         self._clock = clock
         self._seen: dict[tuple[str, int], int] = {}
         self._credit: dict[str, float] = {}
@@ -131,10 +158,14 @@ class Sampler:
         return planned
 
     def read(self, t: int, planned: list[Planned], fetched: Iterable[FetchedPartition]) -> list[RecordObs]:
-        """Record observations from fetched partitions; every planned partition is marked as read up to
-        its end, whether or not it answered, so a failing partition is not retried at every refresh."""
+        """Record observations from fetched partitions (schemas only from the decoder's cache); see collect."""
+        return self.observe(t, self.collect(planned, fetched))
+
+    def collect(self, planned: list[Planned], fetched: Iterable[FetchedPartition]) -> list[Fetched]:
+        """The records of fetched partitions; every planned partition is marked as read up to its end,
+        whether or not it answered, so a failing partition is not retried at every refresh."""
         wanted = {(p.topic, p.partition): p for p in planned}
-        records: list[RecordObs] = []
+        records: list[Fetched] = []
         for part in fetched:
             plan = wanted.get((part.topic, part.partition))
             if plan is None:
@@ -142,7 +173,7 @@ class Sampler:
             if part.error_code:
                 self.stats.partition_errors += 1
                 continue
-            taken = self._decode(t, plan, part.records, records)
+            taken = self._decode(plan, part.records, records)
             self._credit[plan.topic] = max(self._credit.get(plan.topic, 0.0) - taken, 0.0)
         for plan in planned:
             key = (plan.topic, plan.partition)
@@ -150,8 +181,22 @@ class Sampler:
         self.stats.records += len(records)
         return records
 
-    def _decode(self, t: int, plan: Planned, data: bytes, into: list[RecordObs]) -> int:
+    def schema_ids(self, records: Iterable[Fetched]) -> set[int]:
+        """The schema ids the keys and values of these records name (wire format), to prefetch."""
+        ids: set[int] = set()
+        if self.decoder is not None:
+            for record in records:
+                for data in (record.key, record.value):
+                    found = self.decoder.schema_id(data)
+                    if found is not None:
+                        ids.add(found)
+        return ids
+
+    def observe(self, t: int, records: Iterable[Fetched]) -> list[RecordObs]:
         options = self.options
+        return [self._observation(t, record, options) for record in records]
+
+    def _decode(self, plan: Planned, data: bytes, into: list[Fetched]) -> int:
         taken = 0
         batches = MemoryRecords(data)
         while taken < plan.count and batches.has_next():
@@ -165,7 +210,17 @@ class Sampler:
                 for record in batch:
                     if record.offset < plan.offset:
                         continue
-                    into.append(self._observation(t, plan, record, producer, options))
+                    into.append(
+                        Fetched(
+                            plan,
+                            record.offset,
+                            record.timestamp,
+                            record.key,
+                            record.value,
+                            tuple(record.headers or ()),
+                            producer,
+                        )
+                    )
                     taken += 1
                     if taken >= plan.count:
                         break
@@ -173,29 +228,50 @@ class Sampler:
                 self.stats.undecodable_batches += 1
         return taken
 
-    def _observation(self, t: int, plan: Planned, record: Any, producer: int, options: SamplerOptions) -> RecordObs:
-        key: bytes | None = record.key
-        value: bytes | None = record.value
-        raw_headers: list[tuple[str, bytes | None]] = list(record.headers or ())
+    def _observation(self, t: int, record: Fetched, options: SamplerOptions) -> RecordObs:
+        key = record.key
+        value = record.value
         size = len(key or b"") + len(value or b"")
         headers: list[tuple[str, Payload | None]] = []
-        for name, data in raw_headers:
+        for name, data in record.headers:
             size += len(name.encode("utf-8", errors="replace")) + len(data or b"")
             headers.append((name, payload_from_bytes(data, options.header_bytes)))
         shown: Payload | None = None
-        if options.payloads == "preview":
+        value_schema: SchemaInfo | None = None
+        key_schema: SchemaInfo | None = None
+        decoder = self.decoder
+        if decoder is not None:
+            # With payloads "none" the schema still names the type; the payload is not decoded at all.
+            limit = {"none": None, "preview": options.preview_bytes, "full": FULL_DECODED_CHARS}[options.payloads]
+            decoded = decoder.decode(value, limit, topic=record.plan.topic)
+            if decoded is not None:
+                value_schema = decoded.schema
+                shown = decoded.text
+        if shown is None and options.payloads == "preview":
             shown = payload_from_bytes(value, options.preview_bytes)
-        elif options.payloads == "full":
+        elif shown is None and options.payloads == "full":
             shown = payload_from_bytes(value)
+        shown_key: Payload | None = None
+        decoded_key = decoder.decode(key, options.key_bytes, topic=record.plan.topic, role="key") if decoder else None
+        if decoded_key is not None:
+            key_schema = decoded_key.schema
+            shown_key = decoded_key.text
+        if shown_key is None:
+            shown_key = payload_from_bytes(key, options.key_bytes)
+        plan = record.plan
+        timestamp = record.timestamp
+        producer = record.producer
         return RecordObs(
             t=t,
             topic=plan.topic,
             partition=plan.partition,
             offset=record.offset,
-            timestamp=record.timestamp if record.timestamp is not None and record.timestamp >= 0 else None,
-            key=payload_from_bytes(key, options.key_bytes),
+            timestamp=timestamp if timestamp is not None and timestamp >= 0 else None,
+            key=shown_key,
             headers=tuple(headers),
             size=size,
             value=shown,
             producer_id=producer if producer is not None and producer >= 0 else None,
+            key_schema=key_schema,
+            value_schema=value_schema,
         )

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from adapters.files.recorder import Recorder
+    from adapters.schemas.decoder import SchemaDecoder
 
 
 def backoff(attempt: int, cap: float) -> float:
@@ -51,12 +52,18 @@ class LiveSource:
         lost_after: float = 60.0,
         on_request: RequestHook | None = None,
         wall_clock: Callable[[], float] = time.time,
+        schemas: SchemaDecoder | None = None,
     ) -> None:
         self.settings = settings
         self.info = SourceInfo("live", settings.label, settings.describe())
         self._interval = _clamp(interval)
         options = sampler or SamplerOptions(payloads=payloads)
-        self._sampler = Sampler(options) if sample else None
+        if schemas is None and settings.registry is not None:
+            from adapters.schemas.decoder import SchemaDecoder
+            from adapters.schemas.registry import ConfluentRegistry
+
+            schemas = SchemaDecoder(ConfluentRegistry(settings.registry))
+        self._sampler = Sampler(options, decoder=schemas) if sample else None
         self._backoff_cap = backoff_cap
         self._lost_after = lost_after
         self._on_request = on_request

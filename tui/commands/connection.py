@@ -57,6 +57,13 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> argparse._Argum
         "names such as sasl.username and ssl.ca.location work too)",
     )
     group.add_argument(
+        "--schema-registry",
+        metavar="URL",
+        help="decode Avro, Protobuf and JSON Schema records through this Confluent-compatible schema registry, "
+        "read-only (schema.registry.url; env FLOWSCOPE_SCHEMA_REGISTRY; basic.auth.user.info and "
+        "schema.registry.ssl.* as for Confluent's serialisers)",
+    )
+    group.add_argument(
         "--profile", metavar="NAME", help=f"a [profiles.NAME] table of the config file (env {ENV_PROFILE})"
     )
     group.add_argument(
@@ -90,6 +97,7 @@ def connection_from_args(args: argparse.Namespace, environ: Mapping[str, str] | 
             profile=args.profile,
             config_file=args.config,
             environ=environ,
+            schema_registry=getattr(args, "schema_registry", None),
         )
     except SettingsError as error:
         raise UsageError(str(error)) from None

@@ -148,6 +148,16 @@ def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
             line.append(" = ")
             line.append(payload_text(value, 160))
             parts.append(line)
+        for role, schema in (("key", record.key_schema), ("value", record.value_schema)):
+            if schema is not None:
+                # Everything here came from a registry or a file: plain Text, sanitised, never markup.
+                line = Text(f"    {role} schema {schema.id}", style="dim")
+                for part in (schema.format, schema.record_type, schema.subject):
+                    if part:
+                        line.append(" · " + clean(part, 120), style="cyan")
+                if schema.error:
+                    line.append("  " + clean(schema.error, 120), style="bold red")
+                parts.append(line)
         if record.value is None:
             parts.append(Text("    value not recorded", style="dim"))
         else:
