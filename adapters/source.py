@@ -159,14 +159,28 @@ class ChapterControls(Protocol):
     def previous_caption(self) -> None: ...
 
 
+class InterventionControls(Protocol):
+    """What a demo lets a speaker change in the world it plays (adapters/scenarios/interventions.py)."""
+
+    def add_audience(self, topic: str) -> None:
+        """A new consumer group subscribes to ``topic`` and keeps up."""
+
+    def stall(self, group: str) -> None:
+        """``group`` stops committing: its lag grows."""
+
+    def burst(self) -> None:
+        """A burst of traffic on every topic for a while; readers keep up."""
+
+
 @dataclass(frozen=True, slots=True)
 class Controls:
     """What a source lets a user do: one of the two kinds of controls, or neither; a story in chapters
-    adds chapter controls to its playback."""
+    adds chapter controls to its playback, and a demo the interventions."""
 
     playback: PlaybackControls | None = None
     live: LiveControls | None = None
     chapters: ChapterControls | None = None
+    interventions: InterventionControls | None = None
 
 
 class Source(Protocol):

@@ -84,6 +84,9 @@ class FlowscopeApp(SourceApp):
         Binding("N", "chapter(-1)", "Previous chapter", show=False, id="tour.previous"),
         Binding("right_parenthesis", "caption(1)", "Next caption", key_display=")", show=False, id="tour.caption"),
         Binding("left_parenthesis", "caption(-1)", "Previous caption", key_display="(", show=False, id="tour.back"),
+        Binding("a", "add_audience", "Add audience", show=False, id="demo.audience"),
+        Binding("x", "stall", "Stall consumer", show=False, id="demo.stall"),
+        Binding("b", "burst", "Burst", show=False, id="demo.burst"),
     ]
 
     def __init__(
@@ -318,6 +321,37 @@ class FlowscopeApp(SourceApp):
             self.screen.show()  # a new name for the fact, or the flow moved on
         else:
             self.push_screen(ProposalScreen(self))
+
+    # -- interventions in the demo -----------------------------------------------------------------------
+
+    def action_add_audience(self) -> None:
+        """a: another consumer group subscribes to the selected topic."""
+        if (interventions := self.controls.interventions) is None:
+            return
+        if self.selection is None or self.selection[0] != "topic":
+            self.notify("Select a topic first (arrow keys), then press a to add an audience.", timeout=3)
+            return
+        self.call_source(interventions.add_audience, self.selection[1])
+
+    def action_stall(self) -> None:
+        """x: the selected consumer (its group, or every group of the selected service) stops committing."""
+        if (interventions := self.controls.interventions) is None:
+            return
+        groups: tuple[str, ...] = ()
+        if self.selection is not None and self.frame is not None:
+            kind, name = self.selection
+            service = next((s for s in self.frame.snapshot.services if s.name == name), None)
+            groups = (name,) if kind == "group" else service.groups if service is not None else ()
+        if not groups:
+            self.notify("Select a consumer first (arrow keys), then press x to stall it.", timeout=3)
+            return
+        for group in groups:
+            self.call_source(interventions.stall, group)
+
+    def action_burst(self) -> None:
+        """b: a burst of traffic on every topic."""
+        if (interventions := self.controls.interventions) is not None:
+            self.call_source(interventions.burst)
 
     def action_save_screenshot(self) -> None:
         save_screenshot(self)

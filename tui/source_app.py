@@ -33,6 +33,7 @@ class SourceApp(App[int]):
     PLAYBACK_ACTIONS = frozenset({"toggle_pause", "step", "seek_start", "seek_end"})
     LIVE_ACTIONS = frozenset({"toggle_recording"})
     CHAPTER_ACTIONS = frozenset({"chapter", "caption"})
+    INTERVENTION_ACTIONS = frozenset({"add_audience", "stall", "burst"})
 
     def __init__(
         self,
@@ -109,6 +110,8 @@ class SourceApp(App[int]):
             return self.controls.live is not None
         if name in self.CHAPTER_ACTIONS:
             return self.controls.chapters is not None
+        if name in self.INTERVENTION_ACTIONS:
+            return self.controls.interventions is not None
         return True
 
     def action_chapter(self, step: int) -> None:

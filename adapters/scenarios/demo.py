@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
-from adapters.files.replay import Replay, replay_file
+from adapters.files.open import open_file
+from adapters.files.replay import Replay
+from adapters.scenarios.interventions import Interventions
 from adapters.scenarios.specs import SCENARIOS, scenario
 from adapters.scenarios.synthetic import SyntheticOptions, synthetic
-from adapters.source import SourceInfo
+from adapters.source import Controls, SourceInfo
+from flow.observations import Observation
 
 RECORDED = ("shop-commands", "shop-events")
 
@@ -24,17 +29,30 @@ def bundled_recording(name: str) -> Path:
     raise FileNotFoundError(f"the bundled recording {name}.jsonl is missing from this installation")
 
 
-def demo_source(name: str = "shop-commands", *, speed: float = 1.0, loop: bool = True) -> Replay:
+class DemoReplay(Replay):
+    """A replay of a demo scenario that a speaker can change while it plays (see interventions)."""
+
+    def __init__(self, open_stream: Callable[[], Iterable[Observation]], info: SourceInfo, **options: Any) -> None:
+        self.interventions = Interventions()
+        super().__init__(lambda: self.interventions.applied(open_stream()), info, **options)
+
+    @property
+    def controls(self) -> Controls:
+        return Controls(playback=self, interventions=self.interventions)
+
+
+def demo_source(name: str = "shop-commands", *, speed: float = 1.0, loop: bool = True) -> DemoReplay:
     """The demo for a scenario: its bundled recording when there is one, else the simulation itself."""
     if name not in SCENARIOS:
         raise ValueError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
     if name in RECORDED:
-        return replay_file(bundled_recording(name), speed=speed, loop=loop, demo=True)
+        file = open_file(bundled_recording(name))
+        return DemoReplay(file.read, file.info(demo=True), speed=speed, loop=loop, span=file.span())
     spec = scenario(name)
     options = SyntheticOptions(records_per_tick=50, producers_every=5)
     start = options.start_ms
     end = start + int(spec.duration_s * 1000)
-    return Replay(
+    return DemoReplay(
         lambda: synthetic(spec, options),
         SourceInfo("demo", f"{name} (synthetic)", spec.description),
         speed=speed,

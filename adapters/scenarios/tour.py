@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from adapters.files.open import open_file
 from adapters.files.replay import Replay
 from adapters.scenarios.demo import bundled_recording
+from adapters.scenarios.interventions import Interventions
 from adapters.source import ChapterState, Controls, PlaybackState, Sink, SourceInfo
 from flow.observations import NoteObs, Observation
 
@@ -73,11 +74,23 @@ class Tour:
         self._loops = 0
         self._speed = speed
         self._jump: asyncio.Event | None = None
+        self._interventions = Interventions()
         self._current = self._replay(chapters[0])
 
     @property
     def controls(self) -> Controls:
-        return Controls(playback=self, chapters=self)
+        return Controls(playback=self, chapters=self, interventions=self)
+
+    # -- interventions: on the chapter playing, forgotten when another starts ------------------------------
+
+    def add_audience(self, topic: str) -> None:
+        self._interventions.add_audience(topic)
+
+    def stall(self, group: str) -> None:
+        self._interventions.stall(group)
+
+    def burst(self) -> None:
+        self._interventions.burst()
 
     # -- the story ------------------------------------------------------------------------------------------
 
@@ -85,9 +98,10 @@ class Tour:
         file = open_file(bundled_recording(chapter.recording))
         start, end = file.span()
         begin = None if start is None else start + int(chapter.from_s * 1000)
+        interventions = self._interventions = Interventions()
 
         def observations() -> Iterator[Observation]:
-            return _told(file.read(), chapter, start or 0)
+            return interventions.applied(_told(file.read(), chapter, start or 0))
 
         return Replay(
             observations, self.info, speed=self._speed, span=(start, end), start_at=begin if chapter.from_s else None
