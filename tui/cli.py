@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from tui.commands import EXIT_ERROR, UsageError
 
-COMMANDS = ("demo", "replay", "live", "record", "report", "simulate")
+COMMANDS = ("demo", "replay", "live", "record", "report", "simulate", "serve")
 """Each is the module tui/commands/NAME.py, with register(subparsers) and the run(args) it sets."""
 
 
