@@ -5,7 +5,8 @@ from __future__ import annotations
 from adapters.scenarios.demo import demo_source
 from adapters.scenarios.interventions import BURST_FACTOR, Interventions
 from flow.model import FlowModel
-from flow.observations import CommitsObs, EndOffsetsObs, GroupObs, NoteObs
+from flow.observations import CommitsObs, EndOffsetsObs, NoteObs
+from flow.vocabulary import LagStatus
 from tests.helpers import T0, group
 from tests.tui_support import screen_text, settle
 from tui.app import FlowscopeApp, create_app
@@ -33,7 +34,7 @@ def test_an_added_audience_is_a_group_that_reads_the_topic_and_keeps_up():
     assert snapshot.group("jobs-listener").lag == 0  # type: ignore[union-attr]
 
 
-def test_a_stalled_group_stops_committing_and_a_burst_moves_ends_and_commits_alike():
+def test_a_burst_moves_ends_and_commits_alike():
     interventions = Interventions()
     stream = interventions.applied(traffic(12))
     seen = [next(stream) for _ in range(6)]  # the group and two ticks
@@ -44,11 +45,20 @@ def test_a_stalled_group_stops_committing_and_a_burst_moves_ends_and_commits_ali
     assert ends == commits  # the reader keeps up with the burst
     assert ends[3] - ends[2] == 10 * BURST_FACTOR  # five times the traffic
 
+
+def test_a_stalled_group_keeps_committing_the_same_offsets_and_is_marked_stall():
+    # A live view of a stuck consumer sees its last commit again at every refresh, not no commit at all.
     stalled = Interventions()
+    stream = stalled.applied(traffic(60))
+    before = [next(stream) for _ in range(21)]  # the group and ten ticks
     stalled.stall("worker")
-    after = list(stalled.applied(traffic(5)))
-    assert not [o for o in after if isinstance(o, CommitsObs)]
-    assert [o for o in after if isinstance(o, GroupObs)]  # still a member: it is stuck, not gone
+    after = list(stream)
+    commits = {o.offsets["jobs"] for o in after if isinstance(o, CommitsObs)}
+    assert commits == {(90, 90)}  # the offsets of its last commit before the stall
+    model = FlowModel()
+    model.apply_all(before + after)
+    view = model.snapshot().group("worker")
+    assert view is not None and view.lag > 0 and view.status == LagStatus.STALL
 
 
 def shows(*words: str):

@@ -38,7 +38,7 @@ class Interventions:
     def stall(self, group: str) -> None:
         if group not in self.stalled:
             self.stalled.add(group)
-            self._pending.append(f"Intervention: `{group}` stalls: it stops committing, and its lag grows.")
+            self._pending.append(f"Intervention: `{group}` stalls: its commits stop moving, and its lag grows.")
 
     def burst(self) -> None:
         self.burst_requested = True
@@ -52,6 +52,9 @@ class Interventions:
         """Records a burst added per topic partition, so far: the log-end offsets move on by that much."""
         burst_until: int | None = None
         last_end: dict[str, tuple[int, ...]] = {}
+        last_commits: dict[str, dict[str, tuple[int | None, ...]]] = {}
+        frozen: dict[str, dict[str, tuple[int | None, ...]]] = {}
+        """A stalled group's commits as they were when it stalled."""
         for obs in stream:
             t = obs.t
             while self._pending:
@@ -65,8 +68,13 @@ class Interventions:
                 yield obs
                 yield from self._audience_observations(t, last_end)
             elif isinstance(obs, CommitsObs):
-                if obs.group not in self.stalled:
-                    yield self._moved_on(obs, extra)
+                if obs.group in self.stalled:
+                    # What a live view sees of a stuck consumer: the same committed offsets, refresh after refresh.
+                    obs = replace(obs, offsets=frozen.setdefault(obs.group, last_commits.get(obs.group, obs.offsets)))
+                else:
+                    obs = self._moved_on(obs, extra)
+                    last_commits[obs.group] = obs.offsets
+                yield obs
             else:
                 yield obs
 
@@ -111,8 +119,7 @@ class Interventions:
                 continue
             member = Member(member_id=f"{group}-1", client_id=group, assigned={topic: tuple(range(len(end)))})
             yield GroupObs(t=t, group=group, state="Stable", members=(member,))
-            if group not in self.stalled:
-                yield CommitsObs(t=t, group=group, offsets={topic: end})
+            yield CommitsObs(t=t, group=group, offsets={topic: end})
 
 
 def _padded(extra: dict[str, list[int]], name: str, like: tuple[object, ...]) -> list[int]:
