@@ -54,8 +54,8 @@ def register(subparsers: Any) -> None:
         "simulate",
         help="drive a scenario into a real Kafka cluster: real producers and consumer groups (writes!)",
         description="Create the scenario's topics and run it against a real cluster: idempotent producers "
-        "per service writing keyed records with CloudEvents headers (ce_specversion, ce_id, ce_source, "
-        "ce_type), consumer groups that consume and commit at their capacity, reactions (a service that "
+        "per service writing keyed records (by default JSON with CloudEvents headers: ce_specversion, ce_id, "
+        "ce_source, ce_type), consumer groups that consume and commit at their capacity, reactions (a service that "
         "reads one topic writes another), and slow spells (a group falls behind, then catches up; spells "
         "repeat every scenario cycle). The only flowscope command that writes to a cluster (and, with "
         "--format avro|protobuf|json-schema, to a schema registry). Ctrl+C stops it cleanly.",
