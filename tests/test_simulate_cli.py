@@ -55,3 +55,13 @@ def test_an_unreachable_cluster_exits_2_with_a_sentence(capsys):
     assert time.monotonic() - started < 15
     assert f"flowscope: cannot connect to a Kafka cluster at 127.0.0.1:{port}: check the address" in err
     assert "Traceback" not in err
+
+
+def test_a_schema_format_needs_a_registry(capsys, monkeypatch):
+    monkeypatch.delenv("FLOWSCOPE_SCHEMA_REGISTRY", raising=False)
+    monkeypatch.delenv("FLOWSCOPE_PROFILE", raising=False)
+    monkeypatch.delenv("FLOWSCOPE_COMMAND_CONFIG", raising=False)
+    assert main(["simulate", "--bootstrap", "127.0.0.1:9", "--format", "avro", "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--format avro registers its schemas in a schema registry: give one with --schema-registry URL" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -4,9 +4,12 @@ The one part of flowscope that writes to a cluster. For a :class:`ScenarioSpec` 
 (existing ones are used as they are), starts one idempotent producer per service and one consumer per
 group member, then runs the story:
 
-- **emitters** write records at their rate (a Poisson process, ticked every 100 ms) with CloudEvents
-  headers in the Kafka binary binding (``ce_specversion``, ``ce_id``, ``ce_source`` = ``/service``,
-  ``ce_type``, ``ce_time``, ``content-type``) and a key (the order id);
+- **emitters** write records at their rate (a Poisson process, ticked every 100 ms) with a key (the order
+  id); in the default ``cloudevents`` format, JSON values with CloudEvents headers in the Kafka binary
+  binding (``ce_specversion``, ``ce_id``, ``ce_source`` = ``/service``, ``ce_type``, ``ce_time``,
+  ``content-type``); in ``avro``, ``protobuf`` or ``json-schema``, values in a schema registry's wire format
+  and no headers at all: before the story starts, one schema per (topic, record type) is registered (see
+  :meth:`_Simulation.register_schemas`), and the record type is the schema's name;
 - **groups** consume with their group id and commit what they processed, throttled to their capacity
   (split between their members); during a **slow spell** the capacity drops, so lag grows, and
   afterwards the group catches up; spells repeat every ``spec.duration_s`` seconds;
@@ -31,19 +34,23 @@ import asyncio
 import contextlib
 import math
 import random
+import string
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from adapters.kafka.headless import lost_sentence
+from adapters.scenarios.schema_registrar import RegistrationError, SchemaRegistrar
 from adapters.scenarios.specs import Emitter, GroupSpec, Reaction, ScenarioSpec
+from adapters.schemas.registry import RegistrySettings
+from adapters.schemas.writer import WRITE_FORMATS, FieldKind, RecordSchema, Value, WriteFormat, record_schema
 
 TICK_S = 0.1
 """Emitters decide how many records to write every this many seconds."""
@@ -64,6 +71,11 @@ START_CONCURRENCY = 16
 """Clients connecting at the same time while a simulation starts."""
 TOPIC_EXISTS = 36
 """Kafka's TOPIC_ALREADY_EXISTS error code: simulating twice on one cluster is fine."""
+REGISTER_CONCURRENCY = 8
+"""Schemas registered at the same time (the large scenario has hundreds)."""
+
+SimulateFormat = Literal["cloudevents", "avro", "protobuf", "json-schema"]
+FORMATS: tuple[SimulateFormat, ...] = ("cloudevents", *WRITE_FORMATS)
 
 
 class SimulationError(Exception):
@@ -94,20 +106,46 @@ class SimulationStats:
         return f"{self.elapsed_s:.0f}s: produced {produced}{failed}; consumed {groups or 'nothing yet'}"
 
 
+_ID_FIELDS: tuple[tuple[str, FieldKind], ...] = (("id", "string"), ("type", "string"))
+
+
 @dataclass(frozen=True, slots=True)
 class _Template:
     values: Mapping[str, str]
 
+    @staticmethod
+    def _fills(rng: random.Random, order: str) -> dict[str, Value]:
+        # Drawn in this order whatever the format, so one seed gives the same records in every format.
+        return {
+            "order": order,
+            "sku": f"SKU-{rng.randrange(1000, 10000)}",
+            "n": rng.randrange(1, 4),
+            "customer": f"c-{rng.randrange(10000, 100000)}",
+        }
+
     def value(self, record_type: str, rng: random.Random, order: str) -> bytes:
+        """A JSON value (the cloudevents format): the type's template filled in."""
         template = self.values.get(record_type)
         if template is None:
             return f'{{"id":"{order}","type":"{record_type}"}}'.encode()
-        return template.format(
-            order=order,
-            sku=f"SKU-{rng.randrange(1000, 10000)}",
-            n=rng.randrange(1, 4),
-            customer=f"c-{rng.randrange(10000, 100000)}",
-        ).encode()
+        return template.format(**self._fills(rng, order)).encode()
+
+    def fields(self, record_type: str) -> tuple[tuple[str, FieldKind], ...]:
+        """A schema's fields for the type: the keys its template fills (``n`` an integer, the others
+        strings), or ``id`` and ``type`` when it has no template."""
+        template = self.values.get(record_type)
+        names = dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template or "") if name)
+        if not names:
+            return _ID_FIELDS
+        return tuple((name, "int" if name == "n" else "string") for name in names)
+
+    def record(self, record_type: str, rng: random.Random, order: str) -> dict[str, Value]:
+        """The record a schema format writes: the same keys :meth:`fields` names."""
+        fills = self._fills(rng, order)
+        fields = self.fields(record_type)
+        if fields is _ID_FIELDS:
+            return {"id": order, "type": record_type}
+        return {name: fills[name] for name, _ in fields}
 
 
 def cloudevents_headers(service: str, record_type: str) -> list[tuple[str, bytes]]:
@@ -155,6 +193,8 @@ class _Simulation:
         rate: float,
         client_options: Mapping[str, Any],
         seed: int | None,
+        fmt: SimulateFormat = "cloudevents",
+        registry: RegistrySettings | None = None,
     ) -> None:
         servers = bootstrap.split(",") if isinstance(bootstrap, str) else list(bootstrap)
         self.bootstrap = [server.strip() for server in servers if server.strip()]
@@ -164,6 +204,10 @@ class _Simulation:
         self.options = dict(client_options)
         self.rng = random.Random(seed)
         self.template = _Template(spec.values)
+        self.format = fmt
+        self.registry = registry
+        self.schemas: dict[tuple[str, str], tuple[RecordSchema, int]] = {}
+        """(topic, record type) -> its schema and the id the registry gave it (schema formats only)."""
         self.stats = SimulationStats(scenario=spec.name)
         self.stopping = asyncio.Event()
         self.started = time.monotonic()
@@ -201,7 +245,36 @@ class _Simulation:
 
     async def _connect(self) -> None:
         await self.create_topics()
+        await self.register_schemas()
         await self.start_clients()
+
+    async def register_schemas(self) -> None:
+        """In a schema format, register one schema per (topic, record type) the scenario writes.
+
+        Subjects follow the TopicRecordNameStrategy, ``<topic>-<RecordType>``: a topic that carries several
+        record types (realistic's) then needs no compatibility between them, which the default
+        TopicNameStrategy (one ``<topic>-value`` subject, each new type a new version of it) would ask for.
+        """
+        if self.format == "cloudevents":
+            return
+        if self.registry is None:
+            raise SimulationError(f"--format {self.format} needs a schema registry to register its schemas in")
+        fmt: WriteFormat = self.format
+        registrar = SchemaRegistrar(self.registry)
+        written = [(e.topic, e.record_type) for e in self.spec.emitters]
+        written += [(r.topic, r.record_type) for r in self.spec.reactions]
+        gate = asyncio.Semaphore(REGISTER_CONCURRENCY)
+
+        async def register(topic: str, record_type: str) -> None:
+            schema = record_schema(fmt, record_type, self.template.fields(record_type))
+            async with gate:
+                schema_id = await registrar.register(f"{topic}-{record_type}", schema.text, schema.registry_type)
+            self.schemas[topic, record_type] = (schema, schema_id)
+
+        try:
+            await asyncio.gather(*(register(topic, kind) for topic, kind in dict.fromkeys(written)))
+        except RegistrationError as error:
+            raise SimulationError(str(error)) from None
 
     async def create_topics(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="flowscope-simulate", **self.options)
@@ -351,11 +424,18 @@ class _Simulation:
         if key is None:
             self.order += 1
             key = f"o-{self.order}".encode()
-        value = self.template.value(record_type, self.rng, key.decode("utf-8", "replace"))
+        order = key.decode("utf-8", "replace")
+        headers: list[tuple[str, bytes]] | None
+        if self.format == "cloudevents":
+            value = self.template.value(record_type, self.rng, order)
+            headers = cloudevents_headers(service, record_type)
+        else:
+            # The type travels in the schema alone: no headers, as on most production clusters.
+            schema, schema_id = self.schemas[topic, record_type]
+            value = schema.wire(schema_id, self.template.record(record_type, self.rng, order))
+            headers = None
         try:
-            future = await self.producers[service].send(
-                topic, value, key=key, headers=cloudevents_headers(service, record_type)
-            )
+            future = await self.producers[service].send(topic, value, key=key, headers=headers)
         except KafkaError:
             self.stats.failed += 1
             return
@@ -437,17 +517,24 @@ async def simulate(
     seed: int | None = None,
     progress: Callable[[SimulationStats], None] | None = None,
     progress_every: float = 10.0,
+    fmt: SimulateFormat = "cloudevents",
+    registry: RegistrySettings | None = None,
 ) -> SimulationStats:
     """Run ``spec`` against the cluster at ``bootstrap`` for ``duration`` seconds once the clients are up
     (connecting has timeouts of its own), or until ``stop_event`` is set; then every consumer commits what
     it processed and leaves its group, and every producer flushes, within :data:`STOP_GRACE_S`.
-    ``client_options`` go to every aiokafka client (security_protocol, sasl_*, ssl_context). Raises
-    :class:`SimulationError` when the cluster cannot be used, or when it stopped answering (then the run
-    still ends on time).
+    ``client_options`` go to every aiokafka client (security_protocol, sasl_*, ssl_context). ``fmt`` other
+    than ``cloudevents`` writes records in a schema registry's wire format, registering the scenario's
+    schemas in ``registry`` first (required then). Raises :class:`SimulationError` when the cluster or the
+    registry cannot be used, or when the cluster stopped answering (then the run still ends on time).
     """
     if rate <= 0:
         raise ValueError("rate must be positive")
-    sim = _Simulation(bootstrap, spec, rate, client_options or {}, seed)
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    if fmt != "cloudevents" and registry is None:
+        raise ValueError(f"format {fmt} needs a schema registry")
+    sim = _Simulation(bootstrap, spec, rate, client_options or {}, seed, fmt, registry)
     stop_event = stop_event or asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     answered = True

@@ -92,6 +92,30 @@ class RegistrySettings:
         return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def basic_authorization(settings: RegistrySettings) -> str | None:
+    """The Authorization header for the settings' credentials (explicit ones, else those in the URL), if any."""
+    username, password = settings.username, settings.password
+    parts = urllib.parse.urlsplit(settings.url)
+    if parts.username is not None and username is None:
+        username = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+    if username is None:
+        return None
+    token = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def ssl_context(settings: RegistrySettings) -> ssl.SSLContext | None:
+    """TLS to an https:// registry from the settings' PEM files; None for http://."""
+    if urllib.parse.urlsplit(settings.url).scheme != "https":
+        return None
+    context = ssl.create_default_context(cafile=settings.ca_file)
+    context.check_hostname = settings.verify_hostname
+    if settings.cert_file:
+        context.load_cert_chain(settings.cert_file, settings.key_file, settings.key_password)
+    return context
+
+
 _FORMATS: dict[str, SchemaFormat] = {"AVRO": "avro", "PROTOBUF": "protobuf", "JSON": "json"}
 
 
@@ -104,30 +128,18 @@ class ConfluentRegistry:
         parts = urllib.parse.urlsplit(settings.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("the schema registry URL must be http:// or https:// with a host")
-        username, password = settings.username, settings.password
-        if parts.username is not None and username is None:
-            username = urllib.parse.unquote(parts.username)
-            password = urllib.parse.unquote(parts.password or "")
         self._base = settings.label.rstrip("/")
         self._headers = {"Accept": "application/vnd.schemaregistry.v1+json, application/json", "User-Agent": USER_AGENT}
-        if username is not None:
-            token = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
-            self._headers["Authorization"] = f"Basic {token}"
-        self._context = self._ssl_context() if parts.scheme == "https" else None
+        authorization = basic_authorization(settings)
+        if authorization is not None:
+            self._headers["Authorization"] = authorization
+        self._context = ssl_context(settings)
         self.requests: list[tuple[str, str]] = []
         """(method, path) of every request sent, for audits; always GET."""
 
     @property
     def label(self) -> str:
         return self._base
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        s = self.settings
-        context = ssl.create_default_context(cafile=s.ca_file)
-        context.check_hostname = s.verify_hostname
-        if s.cert_file:
-            context.load_cert_chain(s.cert_file, s.key_file, s.key_password)
-        return context
 
     async def schema(self, schema_id: int) -> RegisteredSchema:
         body = await self._get(f"/schemas/ids/{schema_id}", schema_id)

@@ -1,9 +1,10 @@
 """`flowscope simulate`: drive a scenario into a real Kafka cluster, the one command that writes to one.
 
-Creates the scenario's topics, runs idempotent producers with CloudEvents headers and real consumer
-groups that commit (one of them slow for a while), until --duration passes or SIGINT / SIGTERM comes;
-it then ends within seconds, whatever the cluster does. Exit 0 when it stopped as asked, 2 with a
-sentence when the cluster cannot be used or no longer answered at the end (it was lost).
+Creates the scenario's topics, runs idempotent producers (JSON values with CloudEvents headers, or with
+--format avro|protobuf|json-schema values in a schema registry's wire format, registering the schemas
+first) and real consumer groups that commit (one of them slow for a while), until --duration passes or
+SIGINT / SIGTERM comes; it then ends within seconds, whatever the cluster does. Exit 0 when it stopped as
+asked, 2 with a sentence when the cluster (or the registry) cannot be used or no longer answered at the end.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from typing import TYPE_CHECKING, Any
 from adapters.kafka.config import ConnectionSettings
 from adapters.kafka.properties import ConfigError
 from adapters.scenarios.specs import SCENARIOS, ScenarioSpec, scenario
+from adapters.schemas.writer import WRITE_FORMATS
 from tui.commands import EXIT_OK, UsageError, parse_duration
 from tui.commands.connection import add_connection_arguments, connection_from_args, wants_connection
 
 if TYPE_CHECKING:  # the Kafka clients load only when the command runs
-    from adapters.scenarios.simulate import SimulationStats
+    from adapters.scenarios.simulate import SimulateFormat, SimulationStats
+    from adapters.schemas.registry import RegistrySettings
+
+FORMATS = ("cloudevents", *WRITE_FORMATS)
 
 
 def parse_rate(text: str, spec: ScenarioSpec) -> float:
@@ -49,11 +54,11 @@ def register(subparsers: Any) -> None:
         "simulate",
         help="drive a scenario into a real Kafka cluster: real producers and consumer groups (writes!)",
         description="Create the scenario's topics and run it against a real cluster: idempotent producers "
-        "per service writing keyed records with CloudEvents headers (ce_specversion, ce_id, ce_source, "
-        "ce_type), consumer groups that consume and commit at their capacity, reactions (a service that "
+        "per service writing keyed records (by default JSON with CloudEvents headers: ce_specversion, ce_id, "
+        "ce_source, ce_type), consumer groups that consume and commit at their capacity, reactions (a service that "
         "reads one topic writes another), and slow spells (a group falls behind, then catches up; spells "
-        "repeat every scenario cycle). The only flowscope command that writes to a cluster. "
-        "Ctrl+C stops it cleanly.",
+        "repeat every scenario cycle). The only flowscope command that writes to a cluster (and, with "
+        "--format avro|protobuf|json-schema, to a schema registry). Ctrl+C stops it cleanly.",
     )
     add_connection_arguments(parser)
     parser.add_argument(
@@ -68,6 +73,16 @@ def register(subparsers: Any) -> None:
         "large asks for about 20,000/s at 1, so give it 200/s or so)",
     )
     parser.add_argument("--duration", metavar="D", help="stop after D (30, 30s, 5m, 1h30m); default: until Ctrl+C")
+    parser.add_argument(
+        "--format",
+        dest="value_format",
+        choices=FORMATS,
+        default="cloudevents",
+        help="how records are written: cloudevents (default: JSON values, CloudEvents headers naming the type "
+        "and the writer) or avro, protobuf, json-schema (no headers: values in the Confluent wire format, "
+        "typed by one schema per topic and record type that simulate registers first under the subject "
+        "TOPIC-RecordType; needs --schema-registry URL or schema.registry.url, and WRITES to that registry)",
+    )
     parser.add_argument("--seed", type=int, help="seed for record contents and timing (default: random)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
     parser.set_defaults(run=run)
@@ -98,6 +113,13 @@ def run(args: argparse.Namespace) -> int:
     if not wants_connection(args):
         raise UsageError("give the cluster to write to: --bootstrap HOST:PORT (or --command-config / a --profile)")
     settings = connection_from_args(args).settings
+    fmt = args.value_format
+    if fmt != "cloudevents" and settings.registry is None:
+        raise UsageError(
+            f"--format {fmt} registers its schemas in a schema registry: give one with --schema-registry URL "
+            "(or schema.registry.url)"
+        )
+    registry = settings.registry if fmt != "cloudevents" else None
     try:
         options = client_options(settings)
     except ConfigError as error:
@@ -106,15 +128,18 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     until = "until Ctrl+C" if duration is None else f"for {duration:g} s"
     emitted = sum(emitter.rate for emitter in spec.emitters) * rate
+    written = "" if registry is None else f" as {fmt} (schemas registered in {registry.label})"
     print(
-        f"flowscope simulate: {spec.name} on {settings.label} at {rate:g}x, {until}: "
+        f"flowscope simulate: {spec.name} on {settings.label}{written} at {rate:g}x, {until}: "
         f"{len(spec.topics)} topics, {len(spec.groups)} consumer groups, about {emitted:,.1f} records/s "
         "from the emitters (reactions come on top)",
         file=sys.stderr,
     )
     progress = None if args.quiet else _progress
     try:
-        stats = asyncio.run(_run(list(settings.bootstrap), spec, rate, duration, args.seed, progress, options))
+        stats = asyncio.run(
+            _run(list(settings.bootstrap), spec, rate, duration, args.seed, progress, options, fmt, registry)
+        )
     except SimulationError as error:
         raise UsageError(settings.redact(str(error))) from None
     for note in stats.notes:
@@ -135,6 +160,8 @@ async def _run(
     seed: int | None,
     progress: Any,
     options: dict[str, Any],
+    fmt: SimulateFormat = "cloudevents",
+    registry: RegistrySettings | None = None,
 ) -> SimulationStats:
     from adapters.scenarios.simulate import simulate
 
@@ -154,7 +181,16 @@ async def _run(
             handled.append(signum)
     try:
         return await simulate(
-            bootstrap, spec, rate, duration, stop, client_options=options, seed=seed, progress=progress
+            bootstrap,
+            spec,
+            rate,
+            duration,
+            stop,
+            client_options=options,
+            seed=seed,
+            progress=progress,
+            fmt=fmt,
+            registry=registry,
         )
     finally:
         for signum in handled:
