@@ -100,7 +100,7 @@ class _ModelSink:
         self.model.reset()
 
     def publish(self, force: bool = False) -> None:
-        pass
+        self.model.snapshot()  # each refresh, as a viewer would see it: the model's change log compares them
 
 
 async def observe_async(
