@@ -112,6 +112,13 @@ class ChangeLog:
     def changes(self) -> tuple[Change, ...]:
         return self._shown
 
+    def restart(self) -> None:
+        """Forget the log and the digest: the next snapshot is a start (after a seek, a jump is no change)."""
+        self._ring.clear()
+        self._shown = ()
+        self._settled = False
+        self._topics, self._groups, self._findings = {}, {}, {}
+
     def update(
         self,
         t: int,

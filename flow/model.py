@@ -311,6 +311,10 @@ class FlowModel:
 
     # -- snapshot: everything derived (rates, lag, services, findings) is computed by flow.build ---------
 
+    def rebase_changes(self) -> None:
+        """A jump (a seek) lands here: the log of changes starts over from the next snapshot."""
+        self._changes.restart()
+
     def snapshot(self) -> FlowSnapshot:
         """What the flow looks like now."""
         self._end_step()

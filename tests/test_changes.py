@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from adapters.files.open import open_file
-from flow.changes import COLLAPSE_OVER, RECOVERY_MS, ChangeLog
+from flow.changes import COLLAPSE_OVER, RECOVERY_MS, Change, ChangeLog
 from flow.config import ModelConfig
 from flow.model import FlowModel
 from flow.snapshot import Classification, Finding, GroupView, ProducerRate, TopicView
@@ -218,3 +218,30 @@ def test_the_demo_tells_what_was_found_and_the_consumer_falling_behind():
         (92, "group_status", "group `sms-service` went WARN: lag growing"),
         (150, "group_recovered", "group `sms-service` recovered: OK for 20 s"),
     ]
+
+
+def test_a_seek_starts_the_log_over_with_what_is_there():
+    flow = settled(*SHOP)
+    flow.at(12, [], SHOP[1], SHOP[2])
+    assert len(flow.log.changes) == 3  # the start, and the two topics gone
+    flow.log.restart()
+    assert flow.log.changes == ()
+    flow.seen = 0
+    assert flow.at(90, *SHOP) == ["watching 2 topics (2 command topics), 2 groups, 1 finding"]
+
+
+def test_a_change_line_shows_names_inert():
+    from tui.view.changes import change_line, changes_text, strip_height
+
+    hostile = Change(
+        T0, "group_status", "x", "group `[bold]x[/]\x1b]2;owned\x07` went WARN: lag growing", LagStatus.WARN
+    )
+    line = change_line(hostile)
+    assert "[bold]x[/]" in line.plain
+    assert "\x1b" not in line.plain and "\x07" not in line.plain
+    assert line.plain.startswith("22:13:20  ")  # T0's UTC time
+    shown = changes_text([hostile, Change(T0 + 1000, "start", "", "watching 1 topic")], 1)
+    assert shown.plain.endswith("watching 1 topic") and "owned" not in shown.plain  # the newest that fit
+    assert strip_height(available=30, graph_height=10) == 9  # at most 8 changes and the title
+    assert strip_height(available=13, graph_height=10) == 3
+    assert strip_height(available=12, graph_height=10) == 0  # one change only is not worth a strip
