@@ -95,6 +95,11 @@ class Session:
         self.model.reset()
         self._dirty = True
 
+    def rebase(self) -> None:
+        assert self.model is not None
+        self.model.rebase_changes()
+        self._dirty = True
+
     def publish(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and (not self._dirty or self._unacknowledged or now - self._last_publish < self._interval):

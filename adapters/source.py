@@ -48,6 +48,9 @@ class Sink(Protocol):
     def publish(self, force: bool = False) -> None:
         """A good moment to show the state; the sink rate-limits unless forced."""
 
+    def rebase(self) -> None:
+        """A jump (a seek) lands here: what changed on the way is not news, the log of changes starts over."""
+
 
 @dataclass(frozen=True, slots=True)
 class ChapterState:

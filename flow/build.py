@@ -43,6 +43,8 @@ def snapshot(folded: Folded) -> FlowSnapshot:
     writers = _writers(topics)
     writes = _writes(writers)
     reads = _reads(groups)
+    findings = _findings(topics, writers, writes, reads)
+    log = folded.changes
     return FlowSnapshot(
         t=folded.now,
         started=folded.started,
@@ -53,8 +55,9 @@ def snapshot(folded: Folded) -> FlowSnapshot:
         groups=groups,
         services=_services(writes, reads, groups),
         edges=_edges(writers, groups),
-        findings=_findings(topics, writers, writes, reads),
+        findings=findings,
         note=_caption(folded.note, folded.now),
+        changes=log.update(folded.now, folded.started, topics, groups, findings) if log is not None else (),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flow.changes import CHANGES_KEPT, SETTLE_MS
+
 PRODUCER_HEADERS = ("ce_source", "ce-source", "source", "producer", "service", "app")
 TYPE_HEADERS = ("ce_type", "ce-type", "type", "event_type", "eventType", "message_type", "messageType")
 
@@ -25,3 +27,7 @@ class ModelConfig:
     aliases: Mapping[str, str] = field(default_factory=dict)
     producer_headers: tuple[str, ...] = PRODUCER_HEADERS
     type_headers: tuple[str, ...] = TYPE_HEADERS
+    changes_kept: int = CHANGES_KEPT
+    """Notable changes each snapshot carries (flow.changes): the newest, oldest first."""
+    changes_settle_ms: int = SETTLE_MS
+    """Stream time after the first observation during which what appears is discovery, not change."""

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from flow import build
+from flow.changes import ChangeLog
 from flow.config import ModelConfig
 from flow.naming import source_service
 from flow.observations import (
@@ -68,6 +69,7 @@ class FlowModel:
         self._next_sweep = 0
         self._listed_at: int | None = None
         self._dead: set[str] = set()
+        self._changes = ChangeLog(self.config.changes_kept, self.config.changes_settle_ms)
 
     @property
     def now(self) -> int:
@@ -316,6 +318,10 @@ class FlowModel:
 
     # -- snapshot: everything derived (rates, lag, services, findings) is computed by flow.build ---------
 
+    def rebase_changes(self) -> None:
+        """A jump (a seek) lands here: the log of changes starts over from the next snapshot."""
+        self._changes.restart()
+
     def snapshot(self) -> FlowSnapshot:
         """What the flow looks like now."""
         self._end_step()
@@ -334,6 +340,7 @@ class FlowModel:
                 cluster=self._cluster,
                 status=self._status,
                 note=self._note,
+                changes=self._changes,
             )
         )
 

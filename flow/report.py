@@ -20,7 +20,8 @@ def report_data(snapshot: FlowSnapshot, source: str, gate: GateResult | None = N
     """The report as plain data; key names are a public interface (scripts and CI gates read them).
 
     ``source_status`` says what the source could not see (a kcat dump has no consumer groups);
-    ``gate`` is there when the report ran with ``--fail-on``; ``proposals`` answer the findings (flow.proposal).
+    ``gate`` is there when the report ran with ``--fail-on``; ``proposals`` answer the findings (flow.proposal);
+    ``changes`` are the notable changes seen on the way (flow.changes), oldest first.
     """
     data: dict[str, Any] = {
         "source": source,
@@ -84,6 +85,16 @@ def report_data(snapshot: FlowSnapshot, source: str, gate: GateResult | None = N
                 "explanation": proposal.explanation,
             }
             for proposal in propose(snapshot)
+        ],
+        "changes": [
+            {
+                "time": _iso(change.t),
+                "t": change.t,
+                "kind": change.kind,
+                "subject": change.subject,
+                "text": change.text,
+            }
+            for change in snapshot.changes
         ],
     }
     if gate is not None:

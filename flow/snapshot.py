@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from flow.vocabulary import LagStatus
 
 if TYPE_CHECKING:  # annotations only: the UI can import snapshots without loading pydantic
+    from flow.changes import Change
     from flow.observations import Broker, RecordObs, SourceState
 
 TopicKind = Literal["internal", "unread", "command", "event"]
@@ -164,6 +165,9 @@ class FlowSnapshot:
     edges: tuple[Edge, ...]
     findings: tuple[Finding, ...]
     note: str | None
+    changes: tuple[Change, ...] = field(default=(), compare=False)
+    """The newest notable changes up to this moment, oldest first (flow.changes). Not compared: they depend
+    on when earlier snapshots were taken, and two snapshots of the same flow at the same moment are equal."""
     _topic_index: dict[str, TopicView] = field(default_factory=dict, init=False, repr=False, compare=False)
     _group_index: dict[str, GroupView] = field(default_factory=dict, init=False, repr=False, compare=False)
 

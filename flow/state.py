@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only
+    from flow.changes import ChangeLog
     from flow.config import ModelConfig
     from flow.observations import Member, NoteObs, ProducerState, RecordObs
     from flow.snapshot import ClusterView, StatusView
@@ -146,3 +147,5 @@ class Folded:
     cluster: ClusterView | None
     status: StatusView | None
     note: NoteObs | None
+    changes: ChangeLog | None = None
+    """The model's log of notable changes, compared with each snapshot built (None: no log)."""

@@ -239,6 +239,9 @@ class Collector:
     def publish(self, force: bool = False) -> None:
         pass
 
+    def rebase(self) -> None:
+        self.model.rebase_changes()
+
     def statuses(self) -> list[StatusObs]:
         return [obs for obs in self.observations if isinstance(obs, StatusObs)]
 

@@ -222,6 +222,9 @@ async def test_a_replay_of_a_dump_plays_to_its_end_like_a_recording(tmp_path):
         def reset(self):
             model.reset()
 
+        def rebase(self):
+            pass
+
         def publish(self, force=False):
             if replay.playback().finished:
                 finished.set()

@@ -47,6 +47,9 @@ class Sink:
     def publish(self, force: bool = False) -> None:
         pass
 
+    def rebase(self) -> None:
+        pass
+
 
 def notes(*times_ms: int):
     return [NoteObs(t=T0 + t, text=str(t)) for t in times_ms]

@@ -62,6 +62,18 @@ def test_a_file_report_writes_with_the_collector_paused_and_leaves_it_running(ca
     assert gc.isenabled()
 
 
+def test_the_json_report_lists_the_changes_seen_on_the_way(capsys, shop_commands):
+    _, out, _ = report(capsys, str(shop_commands), "--format", "json")
+    changes = json.loads(out)["changes"]
+    assert [(c["time"], c["kind"], c["text"]) for c in changes] == [
+        ("2026-01-15T09:00:10Z", "start", "watching 3 topics (3 command topics), 3 groups, 1 finding"),
+        ("2026-01-15T09:01:40Z", "group_status", "group `sms-service` went WARN: lag growing"),
+        ("2026-01-15T09:02:30Z", "group_recovered", "group `sms-service` recovered: OK for 20 s"),
+    ]
+    assert changes[1]["t"] == 1_768_467_700_000
+    assert changes[1]["subject"] == "sms-service"
+
+
 def test_shop_events_has_one_event_with_three_audiences_and_no_commands(capsys, shop_events):
     code, out, _ = report(capsys, str(shop_events), "--format", "json")
     assert code == 0

@@ -10,7 +10,7 @@ from adapters.scenarios.specs import large, realistic
 from adapters.scenarios.synthetic import SyntheticOptions, synthetic
 from adapters.source import SourceInfo
 from tests.conftest import SAMPLES
-from tests.tui_support import START, app_at, at_position, screen_text, settle
+from tests.tui_support import START, app_at, at_position, screen_text, settle, step_to, with_a_new_command_topic
 from tui.app import create_app
 from tui.graph import FlowGraph
 
@@ -45,6 +45,17 @@ def test_command_topic_details(snap_compare):
 def test_groups_table_with_a_consumer_falling_behind(snap_compare):
     app = app_at(SAMPLES / "shop-commands.jsonl", 110)
     assert snap_compare(app, terminal_size=SIZE, run_before=_before(110, "3"))
+
+
+def test_changes_strip_under_the_demo(snap_compare, tmp_path):
+    """100x30, as a speaker's terminal: the strip tells a new command topic, its writer and a group going WARN."""
+    recording = with_a_new_command_topic(tmp_path, SAMPLES / "shop-commands.jsonl")
+
+    async def run_before(pilot) -> None:
+        await at_position(pilot.app, 0)
+        await step_to(pilot, 100)
+
+    assert snap_compare(app_at(recording, 0), terminal_size=(100, 30), run_before=run_before)
 
 
 def test_topics_table(snap_compare):

@@ -14,7 +14,9 @@ from tests.tui_support import (
     settle,
     shown_after,
     shown_at,
+    step_to,
     widget_text,
+    with_a_new_command_topic,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -367,3 +369,46 @@ async def test_z_switches_to_one_line_boxes_and_back(shop_commands):
         await pilot.press("z")
         await settle(app, lambda a: graph.settled)
         assert graph.layout_shown.density == "regular"
+
+
+async def test_the_changes_strip_tells_a_new_command_topic_its_writer_and_a_group_going_warn(tmp_path, shop_commands):
+    recording = with_a_new_command_topic(tmp_path, shop_commands)
+    app = app_at(recording, 0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await at_position(app, 0)
+        await pilot.pause()
+        assert "no changes yet" in widget_text(app, "#changes")
+        await step_to(pilot, 100)
+        strip = widget_text(app, "#changes")
+        assert [line.strip() for line in strip.splitlines()[1:7]] == [
+            "09:00:10  watching 3 topics (3 command topics), 3 groups, 1 finding",
+            "09:00:30  new topic `send-push` (1 partition)",
+            "09:00:30  `send-push` became a command topic (one audience: `push-service`)",
+            "09:00:30  new writer `warehouse` on `send-push`",
+            "09:00:30  new group `push-service` reading `send-push`",
+            "09:01:32  group `sms-service` went WARN: lag growing",
+        ]
+        assert "changes" in strip.splitlines()[0]
+
+
+async def test_the_changes_strip_takes_only_the_room_the_graph_leaves(shop_commands):
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_position(app, 60)
+        await pilot.pause()
+        strip = app.query_one("#changes")
+        graph = app.query_one("#graph")
+        assert strip.display
+        assert graph.size.height >= graph.layout_shown.height  # the graph keeps all it needs
+        assert "watching 3 topics" in widget_text(app, "#changes")
+        await pilot.press("2")  # a table is the exhaustive view: it gets the whole height
+        await pilot.pause()
+        assert not strip.display
+        await pilot.press("1")
+        await pilot.pause()
+        assert strip.display
+    app = app_at(shop_commands, 60)
+    async with app.run_test(size=(100, 14)) as pilot:  # no room below the graph: no strip
+        await at_position(app, 60)
+        await pilot.pause()
+        assert not app.query_one("#changes").display

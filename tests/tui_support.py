@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,17 @@ async def shown_after(pilot: Pilot[Any], *keys: str) -> str:
     return screen_text(pilot.app)
 
 
+async def step_to(pilot: Pilot[Any], seconds: int, every: int = 2) -> None:
+    """Step a paused replay, one refresh (``every`` seconds) at a time, up to ``seconds`` into it: each step
+    makes a snapshot, as playing at 1x would, and the same ones every run."""
+    app = pilot.app
+    assert app.frame is not None and app.frame.playback is not None and app.frame.playback.position is not None
+    for position in range(app.frame.playback.position + every * 1000, START + seconds * 1000 + 1, every * 1000):
+        await pilot.press("right_square_bracket")
+        await settle(app, lambda a, p=position: a.frame is not None and a.frame.playback.position == p)
+    await pilot.pause()
+
+
 class Heard:
     """The messages an app was sent during a test: pass it as ``run_test(message_hook=...)``."""
 
@@ -73,6 +85,46 @@ class Heard:
 
     def notifications(self) -> list[str]:
         return [message.notification.message for message in self.messages if isinstance(message, Notify)]
+
+
+def with_a_new_command_topic(directory: Path, recording: Path, seconds: int = 30) -> Path:
+    """The demo ``recording`` with, from ``seconds`` in, a topic `send-push` that the warehouse writes (with
+    the producer id it writes `send-email` with) and only `push-service` reads; written into ``directory``."""
+    lines = recording.read_text().splitlines()
+    at = START + seconds * 1000
+    push: list[dict[str, Any]] = [
+        {"kind": "end_offsets", "offsets": {"send-push": [40]}},
+        {
+            "kind": "group",
+            "group": "push-service",
+            "state": "Stable",
+            "members": [
+                {
+                    "member_id": "push-service-1-0a",
+                    "client_id": "push-service-1",
+                    "host": "/10.0.3.10",
+                    "assigned": {"send-push": [0]},
+                    "subscribed": ["send-push"],
+                }
+            ],
+        },
+        {"kind": "commits", "group": "push-service", "offsets": {"send-push": [40]}},
+        {"kind": "producers", "topic": "send-push", "partitions": {"0": [[4000, 0, 39, at]]}},
+    ]
+    out, added = [lines[0]], False
+    for line in lines[1:]:
+        obs = json.loads(line)
+        if obs["t"] >= at:
+            if obs["kind"] == "topics":
+                obs["topics"].append({"name": "send-push", "partitions": 1})
+                line = json.dumps(obs)
+            if not added:
+                out += [json.dumps({"t": obs["t"], **extra}) for extra in push]
+                added = True
+        out.append(line)
+    path = directory / "shop-commands-push.jsonl"
+    path.write_text("\n".join(out) + "\n")
+    return path
 
 
 # Textual has no public API for the composed screen's text, so these read its compositor.

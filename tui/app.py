@@ -17,11 +17,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 
+from tui.changes import ChangesStrip
 from tui.commands import EXIT_ERROR, EXIT_OK
 from tui.details import DetailsPanel
 from tui.graph import FlowGraph
@@ -34,6 +35,7 @@ from tui.source_app import SourceApp
 from tui.statusbar import CaptionBar, StatusBar
 from tui.tables import FlowTable
 from tui.verbs import VerbPalette, run_command, save_screenshot
+from tui.view.changes import strip_height
 from tui.view.layout import NodeId
 from tui.view.projection import View, ViewFilter, build_view, rescoped
 from tui.view.scope import Scope, starts_grouped
@@ -123,11 +125,13 @@ class FlowscopeApp(SourceApp):
         yield CaptionBar(id="caption")
         yield CaptionBar(marker="» ", id="crumbs")
         with Horizontal(id="main"):
-            with ContentSwitcher(initial="graph", id="views"):
-                yield FlowGraph(id="graph")
-                yield FlowTable(TOPICS, id="topics")
-                yield FlowTable(GROUPS, id="groups")
-                yield FlowTable(SERVICES, id="services")
+            with Vertical(id="left"):
+                with ContentSwitcher(initial="graph", id="views"):
+                    yield FlowGraph(id="graph")
+                    yield FlowTable(TOPICS, id="topics")
+                    yield FlowTable(GROUPS, id="groups")
+                    yield FlowTable(SERVICES, id="services")
+                yield ChangesStrip(id="changes")  # under the graph only: the details keep their height
             yield DetailsPanel(id="details")
         yield Prompt(id="prompt")
         yield KeyBar(id="keys")
@@ -188,10 +192,26 @@ class FlowscopeApp(SourceApp):
             main.query_one("#caption", CaptionBar).show(frame.snapshot.note)
             main.query_one("#crumbs", CaptionBar).show(view.crumbs)
             main.query_one("#graph", FlowGraph).show(view.topology, view.looks, view.screens)
+            main.query_one("#changes", ChangesStrip).show(frame.snapshot.changes)
             if self.view != "graph":
                 self._table(self.view).show(view.rows(self.view))
             if self.details_open and self.selection is not None:
                 main.query_one("#details", DetailsPanel).show(frame.snapshot, *self.selection)
+
+    @on(FlowGraph.Measured)
+    def _fit_changes(self) -> None:
+        """Give the changes strip the rows the graph leaves empty below it, in the graph view only."""
+        main = self._main
+        strip = main.query_one("#changes", ChangesStrip)
+        graph = main.query_one("#graph", FlowGraph)
+        layout = graph.layout_shown
+        if self.view != "graph" or layout is None:
+            strip.fit(0)
+            return
+        width, height = graph.size
+        scroll_bar = 1 if layout.width > width else 0
+        # The strip's rows are the graph's to take back: what the two share does not change as it moves.
+        strip.fit(strip_height(height + strip.taken, layout.height + scroll_bar))
 
     def _table(self, view: str) -> FlowTable[Any]:
         return self._main.query_one(f"#{view}", FlowTable)
@@ -266,6 +286,7 @@ class FlowscopeApp(SourceApp):
         self.view = view
         self._main.query_one("#views", ContentSwitcher).current = view
         self._main.query_one(f"#{view}").focus()
+        self._fit_changes()
         if view != "graph" and self.shown is not None:
             table = self._table(view)
             table.show(self.shown.rows(view))

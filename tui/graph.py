@@ -141,6 +141,9 @@ class FlowGraph(ScrollView, can_focus=True):
             super().__init__()
             self.node = node
 
+    class Measured(Message):
+        """The graph's size, or the size of the layout it shows, changed: the room it leaves may have too."""
+
     class LaidOut(Message):
         """A layout finished in the worker thread."""
 
@@ -211,6 +214,7 @@ class FlowGraph(ScrollView, can_focus=True):
                 self._lay_out(wanted)
 
     def on_resize(self) -> None:
+        self.post_message(self.Measured())
         self._request(self._wanted.topology if self._wanted else None)
         # The details panel opening beside the graph narrows it: keep the chosen box in sight.
         self.call_after_refresh(self.scroll_to_node, self._selected)
@@ -247,6 +251,8 @@ class FlowGraph(ScrollView, can_focus=True):
         before = self._layout
         self._layout = layout
         self.virtual_size = Size(layout.width, layout.height)
+        if before is None or (before.width, before.height) != (layout.width, layout.height):
+            self.post_message(self.Measured())
         selected = self._selected
         if selected in layout.boxes and (before is None or before.boxes.get(selected) != layout.boxes[selected]):
             self.scroll_to_node(selected)

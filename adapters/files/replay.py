@@ -193,6 +193,7 @@ class Replay:
                             break
                         fast_until = None
                         self._anchor = None
+                        sink.rebase()
                         sink.publish(force=True)
                     if await self._due(t):
                         break
@@ -216,6 +217,7 @@ class Replay:
                 close()
         if fast_until is not None:
             self._anchor = None
+            sink.rebase()
         sink.publish(force=True)
         return False
 

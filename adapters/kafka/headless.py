@@ -99,8 +99,11 @@ class _ModelSink:
     def reset(self) -> None:
         self.model.reset()
 
+    def rebase(self) -> None:
+        self.model.rebase_changes()
+
     def publish(self, force: bool = False) -> None:
-        pass
+        self.model.snapshot()  # each refresh, as a viewer would see it: the model's change log compares them
 
 
 async def observe_async(

@@ -141,7 +141,9 @@ def _fold_source(args: argparse.Namespace) -> tuple[FlowSnapshot, Any]:
             raise UsageError("give either a recording or connection options (--bootstrap ...), not both")
         from adapters.headless import fold_file
 
-        snapshot, reader = fold_file(args.source, strict=args.strict, config=model_config())
+        # Only the JSON report lists the changes, and finding them takes a snapshot every few seconds.
+        changes = args.format == "json"
+        snapshot, reader = fold_file(args.source, strict=args.strict, config=model_config(), changes=changes)
         args.source = str(reader.path)  # standard input (`-`) is named as its reader's messages name it
         return snapshot, reader
     if not wants_connection(args):
