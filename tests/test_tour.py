@@ -57,3 +57,12 @@ async def test_caption_keys_jump_between_captions_and_the_first_chapter_points_t
 def test_each_chapter_is_a_bundled_recording_and_one_shows_the_proposal():
     assert [chapter.recording for chapter in CHAPTERS] == ["shop-commands", "shop-commands", "shop-events"]
     assert [chapter.view for chapter in CHAPTERS] == [None, "proposal", None]
+
+
+async def test_the_tour_shows_the_chain_appear_in_the_changes_strip_when_the_caption_tells_of_it():
+    app = create_app(Tour(speed=16))  # played, not jumped to: a jump starts the log over where it lands
+    async with app.run_test(size=(100, 30)):
+        await settle(app, shows("The shop, first design"))
+        assert "send-email" not in screen_text(app)  # not yet: the story has not told of it
+        await settle(app, shows("To tell the customer", "became a command topic", "new writer `warehouse` on `send-"))
+        await settle(app, shows("group `sms-service` went WARN"))

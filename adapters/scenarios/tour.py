@@ -18,7 +18,16 @@ from adapters.files.replay import Replay
 from adapters.scenarios.demo import bundled_recording
 from adapters.scenarios.interventions import Interventions
 from adapters.source import ChapterState, Controls, PlaybackState, Sink, SourceInfo
-from flow.observations import NoteObs, Observation
+from flow.observations import (
+    CommitsObs,
+    EndOffsetsObs,
+    GroupObs,
+    NoteObs,
+    Observation,
+    ProducersObs,
+    RecordObs,
+    TopicsObs,
+)
 
 TOUR_SPEED = 1.5
 """Three minutes of each design at 1.5x: the whole loop in about four and a half minutes."""
@@ -37,6 +46,9 @@ class Chapter:
     """Captions of the tour's own, at seconds from the recording's start."""
     retold: tuple[tuple[str, str], ...] = ()
     """(old, new) rewrites of the recording's captions: a pointer to a command becomes the next chapter."""
+    revealed: tuple[float, tuple[str, ...]] | None = None
+    """(seconds, topics): topics kept out of sight until their caption brings them in, so the story
+    shows them appear (a new topic, a new command topic, a new writer and group) when it tells of them."""
 
 
 CHAPTERS = (
@@ -44,6 +56,7 @@ CHAPTERS = (
         "the command design",
         "shop-commands",
         retold=(("Next: flowscope demo --scenario shop-events", "Next: flowscope's proposal for this design"),),
+        revealed=(44.0, ("send-email", "send-text")),
     ),
     Chapter(
         "flowscope's proposal",
@@ -224,14 +237,41 @@ class Tour:
 
 
 def _told(stream: Iterable[Observation], chapter: Chapter, start: int) -> Iterator[Observation]:
-    """The recording as the chapter tells it: its captions retold, and the tour's own captions added."""
+    """The recording as the chapter tells it: its captions retold, the tour's own captions added, and
+    the topics it reveals later left out until then."""
     extra = sorted((start + int(seconds * 1000), text) for seconds, text in chapter.captions)
+    hidden: frozenset[str] = frozenset(chapter.revealed[1]) if chapter.revealed else frozenset()
+    revealed_at = start + int(chapter.revealed[0] * 1000) if chapter.revealed else 0
     for obs in stream:
         while extra and extra[0][0] <= obs.t:
             t, text = extra.pop(0)
             yield NoteObs(t=t, text=text)
-        yield replace(obs, text=_retold(obs.text, chapter)) if isinstance(obs, NoteObs) and chapter.retold else obs
+        if isinstance(obs, NoteObs) and chapter.retold:
+            obs = replace(obs, text=_retold(obs.text, chapter))
+        if hidden and obs.t < revealed_at:
+            kept = _without(obs, hidden)
+            if kept is not None:
+                yield kept
+        else:
+            yield obs
     yield from (NoteObs(t=t, text=text) for t, text in extra)
+
+
+def _without(obs: Observation, hidden: frozenset[str]) -> Observation | None:
+    """The observation with ``hidden`` topics left out; None when nothing else is left of it."""
+    if isinstance(obs, ProducersObs | RecordObs):
+        return None if obs.topic in hidden else obs
+    if isinstance(obs, TopicsObs):
+        return replace(obs, topics=tuple(info for info in obs.topics if info.name not in hidden))
+    if isinstance(obs, EndOffsetsObs):
+        return replace(obs, offsets={name: ends for name, ends in obs.offsets.items() if name not in hidden})
+    if isinstance(obs, CommitsObs):
+        offsets = {name: committed for name, committed in obs.offsets.items() if name not in hidden}
+        return replace(obs, offsets=offsets) if offsets else None
+    if isinstance(obs, GroupObs):
+        read = {name for member in obs.members for name in (*member.assigned, *member.subscribed)}
+        return None if read and read <= hidden else obs
+    return obs
 
 
 def _retold(text: str, chapter: Chapter) -> str:
