@@ -39,11 +39,17 @@ def classify_topic(
     if imperative_types:
         record_type, reading = imperative_types[0]
         looks_like_command.append(f"its records are typed `{record_type}`, an imperative (`{reading.word}`)")
+    several: tuple[str, ...] = ()
+    if len(record_types) > 1:
+        named = ", ".join(f"`{kind}`" for kind in record_types[:4])
+        more = f" and {len(record_types) - 4} more" if len(record_types) > 4 else ""
+        several = (f"its records carry {len(record_types)} types ({named}{more}): one topic, several kinds of message",)
 
     if len(groups) == 1:
         reasons = [
             f"exactly one consumer group reads it: `{groups[0]}`, an audience of one",
             *looks_like_command,
+            *several,
         ]
         confidence: Confidence = ("low", "medium", "high")[min(len(looks_like_command), 2)]
         note = None
@@ -52,7 +58,7 @@ def classify_topic(
         return Classification(kind="command", reasons=tuple(reasons), confidence=confidence, note=note)
 
     audience = ", ".join(f"`{group}`" for group in groups)
-    reasons = [f"{len(groups)} consumer groups read it ({audience}): each decides for itself"]
+    reasons = [f"{len(groups)} consumer groups read it ({audience}): each decides for itself", *several]
     note = None
     if looks_like_command:
         note = "named like a command, read like a fact"

@@ -104,3 +104,12 @@ def test_events_make_no_findings():
         topic_writers={"orders": ["web-shop"], "shipments": ["warehouse"]},
     )
     assert findings == ()
+
+
+def test_a_topic_whose_records_carry_several_types_says_so():
+    result = classify_topic(
+        "billing", internal=False, groups=["ledger", "audit"], record_types=["InvoiceIssued", "PaymentReceived"]
+    )
+    assert "its records carry 2 types (`InvoiceIssued`, `PaymentReceived`)" in result.reasons[1]
+    single = classify_topic("refunds", internal=False, groups=["ledger"], record_types=["RefundIssued"])
+    assert not any("types (" in reason for reason in single.reasons)

@@ -244,3 +244,22 @@ def test_topic_details_show_the_schema_and_its_mark_as_plain_text() -> None:
     shown = console.export_text()
     assert "value schema 42" in shown and "schema 42 not found" in shown
     assert "[bold]Dispatch" in shown and "\x1b" not in shown
+
+
+def test_topic_details_list_the_subjects_of_the_sampled_records_once_each() -> None:
+    from rich.console import Console
+
+    from tui.view.details import topic_details
+
+    model = FlowModel()
+    for offset, subject in enumerate(["warehouse-value", "shop.DispatchProduct", "warehouse-value"]):
+        schema = SchemaInfo(id=offset + 1, format="avro", record_type="shop.DispatchProduct", subject=subject)
+        model.apply(
+            RecordObs(t=1000 + offset, topic="warehouse", partition=0, offset=offset, value="{}", value_schema=schema)
+        )
+    key = SchemaInfo(id=9, format="avro", record_type="shop.OrderId", subject="warehouse-key")
+    model.apply(RecordObs(t=2000, topic="warehouse", partition=0, offset=3, key="o-1", value="{}", key_schema=key))
+    snapshot = model.snapshot()
+    console = Console(width=160, record=True, color_system=None)
+    console.print(topic_details(snapshot, snapshot.topic("warehouse")))
+    assert "schema subjects: warehouse-value, shop.DispatchProduct, warehouse-key" in console.export_text()

@@ -124,6 +124,9 @@ def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
         parts.append(Text("  none seen", style="dim"))
     if topic.record_types:
         parts.append(_line("record types", clean(", ".join(topic.record_types), 300)))
+    subjects = _subjects(topic)
+    if subjects:
+        parts.append(_line("schema subjects", clean(", ".join(subjects), 300)))
 
     parts += [Text(""), _heading("Partitions")]
     partitions = _table("partition", "end offset")
@@ -163,6 +166,18 @@ def topic_details(snapshot: FlowSnapshot, topic: TopicView) -> RenderableType:
         else:
             parts.append(Text("    " + payload_text(record.value, 600, multiline=True).replace("\n", "\n    ")))
     return Group(*parts)
+
+
+def _subjects(topic: TopicView) -> list[str]:
+    """The registry subjects of the sampled records' keys and values (TopicNameStrategy gives
+    `TOPIC-value`, RecordNameStrategy the record type's name), values first."""
+    found: dict[str, None] = {}
+    for role in ("value_schema", "key_schema"):
+        for record in topic.records:
+            schema = getattr(record, role)
+            if schema is not None and schema.subject:
+                found.setdefault(schema.subject, None)
+    return list(found)
 
 
 def group_details(snapshot: FlowSnapshot, group: GroupView) -> RenderableType:
