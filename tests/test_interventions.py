@@ -8,8 +8,8 @@ from flow.model import FlowModel
 from flow.observations import CommitsObs, EndOffsetsObs, NoteObs
 from flow.vocabulary import LagStatus
 from tests.helpers import T0, group
-from tests.tui_support import screen_text, settle
-from tui.app import FlowscopeApp, create_app
+from tests.tui_support import settle, shows
+from tui.app import create_app
 
 
 def traffic(ticks: int, per_tick: int = 10):
@@ -59,14 +59,6 @@ def test_a_stalled_group_keeps_committing_the_same_offsets_and_is_marked_stall()
     model.apply_all(before + after)
     view = model.snapshot().group("worker")
     assert view is not None and view.lag > 0 and view.status == LagStatus.STALL
-
-
-def shows(*words: str):
-    def shown(app: FlowscopeApp) -> bool:
-        text = screen_text(app)
-        return all(word in text for word in words)
-
-    return shown
 
 
 async def test_a_on_a_selected_command_topic_in_the_demo_turns_cmd1_into_x2():

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from adapters.scenarios.tour import CHAPTERS, Tour
-from tests.tui_support import screen_text, settle
-from tui.app import FlowscopeApp, create_app
+from tests.tui_support import screen_text, settle, shows
+from tui.app import create_app
 from tui.proposal import ProposalScreen
-
-
-def shows(*words: str):
-    def shown(app: FlowscopeApp) -> bool:
-        text = screen_text(app)
-        return all(word in text for word in words)
-
-    return shown
 
 
 async def test_the_tour_plays_the_story_in_chapters_and_n_moves_through_them():

@@ -141,6 +141,16 @@ def screen_text(app: FlowscopeApp) -> str:
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
+def shows(*words: str) -> Callable[[FlowscopeApp], bool]:
+    """A condition for :func:`settle`: every one of ``words`` is on the screen."""
+
+    def shown(app: FlowscopeApp) -> bool:
+        text = screen_text(app)
+        return all(word in text for word in words)
+
+    return shown
+
+
 def widget_text(app: FlowscopeApp, selector: str) -> str:
     """What one widget shows on screen (its region of the rendered screen), as plain text."""
     region = app.query_one(selector).region
