@@ -201,9 +201,14 @@ class FlowscopeApp(SourceApp):
     @on(FlowGraph.Measured)
     def _fit_changes(self) -> None:
         """Give the changes strip the rows the graph leaves empty below it, in the graph view only."""
+        if not self.screen_stack:
+            return  # the graph measured itself while the app shuts down
         main = self._main
-        strip = main.query_one("#changes", ChangesStrip)
-        graph = main.query_one("#graph", FlowGraph)
+        try:
+            strip = main.query_one("#changes", ChangesStrip)
+            graph = main.query_one("#graph", FlowGraph)
+        except NoMatches:
+            return  # the widgets went first: the app is shutting down
         layout = graph.layout_shown
         if self.view != "graph" or layout is None:
             strip.fit(0)
