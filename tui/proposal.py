@@ -73,6 +73,8 @@ class ProposalScreen(ModalScreen[None]):
         self.app.call_from_thread(self._draw, proposals)
 
     def _draw(self, proposals: tuple[Proposal, ...]) -> None:
+        if not self.is_attached:
+            return  # dismissed while the proposals were worked out
         self._proposals = proposals
         owner = self._owner
         owner.proposal_index = min(owner.proposal_index, max(len(proposals) - 1, 0))
