@@ -266,7 +266,6 @@ def replay_file(
     paused: bool = False,
     strict: bool = False,
     start_at: int | None = None,
-    demo: bool = False,
 ) -> Replay:
     """A replay of a recording or a kcat ``-J`` dump; raises RecordingError at once if it cannot be read.
 
@@ -279,6 +278,4 @@ def replay_file(
             "save the stream to a file first, or use `flowscope report -`"
         )
     file = open_file(path, strict=strict)
-    return Replay(
-        file.read, file.info(demo=demo), speed=speed, loop=loop, paused=paused, span=file.span(), start_at=start_at
-    )
+    return Replay(file.read, file.info(), speed=speed, loop=loop, paused=paused, span=file.span(), start_at=start_at)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 
 from adapters.files.open import open_file
 from adapters.files.replay import Replay
@@ -172,7 +173,9 @@ class Tour:
     def _seek_caption(self, *, after: bool) -> None:
         """The next caption of the chapter (after), or the one before the caption on screen."""
         state = self._current.playback()
-        times = sorted(t for t in self._caption_times() if state.start is None or t >= state.start)
+        times = sorted(
+            t for t in _caption_times(self._chapters[self._index]) if state.start is None or t >= state.start
+        )
         position = state.position or 0
         if after:
             target = next((t for t in times if t > position), None)
@@ -184,13 +187,6 @@ class Tour:
                 self.next_chapter()
             return
         self._current.seek(target)
-
-    def _caption_times(self) -> list[int]:
-        chapter = self._chapters[self._index]
-        file = open_file(bundled_recording(chapter.recording))
-        start = file.span()[0] or 0
-        first = start + int(chapter.from_s * 1000)
-        return [obs.t for obs in _told(file.read(), chapter, start) if isinstance(obs, NoteObs) and obs.t >= first]
 
     # -- playback controls: the chapter playing ---------------------------------------------------------------
 
@@ -234,6 +230,15 @@ class Tour:
 
     def set_loop(self, loop: bool) -> None:
         """The tour always starts over; a chapter never loops on its own."""
+
+
+@cache
+def _caption_times(chapter: Chapter) -> tuple[int, ...]:
+    """When the chapter's captions come, read once per chapter: the bundled recordings do not change."""
+    file = open_file(bundled_recording(chapter.recording))
+    start = file.span()[0] or 0
+    first = start + int(chapter.from_s * 1000)
+    return tuple(obs.t for obs in _told(file.read(), chapter, start) if isinstance(obs, NoteObs) and obs.t >= first)
 
 
 def _told(stream: Iterable[Observation], chapter: Chapter, start: int) -> Iterator[Observation]:
